@@ -1,0 +1,375 @@
+package format
+
+import "fmt"
+
+// Record tags on the wire.
+const (
+	tagHeader     = "header"
+	tagTrailer    = "trailer"
+	tagCT         = "ct"
+	tagCrop       = "crop"
+	tagSlice      = "slice"
+	tagPrediction = "prediction"
+)
+
+func encodeRecord(e *enc, r Record) {
+	switch r := r.(type) {
+	case *CT:
+		encodeCT(e, r)
+	case *Crop:
+		encodeCrop(e, r)
+	case *Slice:
+		encodeSlice(e, r)
+	case *Prediction:
+		encodePrediction(e, r)
+	}
+}
+
+func encodeCT(e *enc, c *CT) {
+	n := 9
+	if c.Mask != nil {
+		n++
+	}
+	e.mapLen(n)
+	e.str("series_uid", c.SeriesUID)
+	e.ints("shape", c.Shape[:])
+	e.floats("origin", c.Geometry.Origin[:])
+	e.floats("spacing", c.Geometry.Spacing[:])
+	e.floats("direction", c.Geometry.Direction[:])
+	e.int16s("hu", c.Shape[:], c.HU)
+	if c.Mask != nil {
+		e.uint8s("mask", c.Shape[:], c.Mask)
+	}
+	e.ints("positive_indexes", c.PositiveIndexes)
+	encodeCandidates(e, "nodules", c.Nodules)
+	encodeCandidates(e, "candidates", c.Candidates)
+}
+
+func encodeCandidates(e *enc, k string, cs []Candidate) {
+	e.key(k)
+	e.arrayLen(len(cs))
+	for i := range cs {
+		encodeCandidate(e, &cs[i])
+	}
+}
+
+func encodeCandidate(e *enc, c *Candidate) {
+	e.mapLen(5)
+	e.floats("center_xyz", c.CenterXYZ[:])
+	e.ints("center_irc", c.CenterIRC[:])
+	e.float("diameter_mm", c.DiameterMM)
+	e.bool("is_nodule", c.IsNodule)
+	e.bool("is_malignant", c.IsMalignant)
+}
+
+func encodeCrop(e *enc, c *Crop) {
+	e.mapLen(5)
+	e.str("series_uid", c.SeriesUID)
+	e.key("candidate")
+	encodeCandidate(e, &c.Candidate)
+	e.ints("start_irc", c.StartIRC[:])
+	e.int16s("hu", c.Shape[:], c.HU)
+	e.uint8s("label", c.Shape[1:], c.Label)
+}
+
+func encodeSlice(e *enc, s *Slice) {
+	e.mapLen(5)
+	e.str("series_uid", s.SeriesUID)
+	e.int("slice_index", int64(s.SliceIndex))
+	e.int16s("hu", s.Shape[:], s.HU)
+	e.uint8s("label", s.Shape[1:], s.Label)
+	e.ints("padding", paddingInts(s.Padding))
+}
+
+func encodePrediction(e *enc, p *Prediction) {
+	e.mapLen(4)
+	e.str("series_uid", p.SeriesUID)
+	e.int("slice_index", int64(p.SliceIndex))
+	e.float32s("prob", p.Shape[:], p.Prob)
+	e.ints("padding", paddingInts(p.Padding))
+}
+
+func paddingInts(p Padding) []int { return []int{p.Top, p.Bottom, p.Left, p.Right} }
+
+func (d *dec) padding(p *Padding) error {
+	var v [4]int
+	if err := d.fixedInts(v[:]); err != nil {
+		return err
+	}
+	*p = Padding{Top: v[0], Bottom: v[1], Left: v[2], Right: v[3]}
+	return nil
+}
+
+func (d *dec) record(tag string) (Record, error) {
+	switch tag {
+	case tagCT:
+		return d.ct()
+	case tagCrop:
+		return d.crop()
+	case tagSlice:
+		return d.slice()
+	case tagPrediction:
+		return d.prediction()
+	}
+	return nil, fmt.Errorf("unknown record tag %q", tag)
+}
+
+func (d *dec) ct() (*CT, error) {
+	c := &CT{}
+	var hu, mask *rawTensor
+	err := d.eachKey(func(k string) error {
+		var err error
+		switch k {
+		case "series_uid":
+			c.SeriesUID, err = d.str()
+		case "shape":
+			err = d.fixedInts(c.Shape[:])
+		case "origin":
+			err = d.fixedFloats(c.Geometry.Origin[:])
+		case "spacing":
+			err = d.fixedFloats(c.Geometry.Spacing[:])
+		case "direction":
+			err = d.fixedFloats(c.Geometry.Direction[:])
+		case "hu":
+			hu, err = d.tensor()
+		case "mask":
+			mask, err = d.tensor()
+		case "positive_indexes":
+			c.PositiveIndexes, err = d.ints(1 << 20)
+		case "nodules":
+			c.Nodules, err = d.candidates()
+		case "candidates":
+			c.Candidates, err = d.candidates()
+		default:
+			err = d.skip()
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if hu == nil {
+		return nil, fmt.Errorf("ct record without hu")
+	}
+	if err := hu.as(dtInt16, c.Shape[:]...); err != nil {
+		return nil, fmt.Errorf("hu: %w", err)
+	}
+	c.HU = hu.i16
+	if mask != nil {
+		if err := mask.as(dtUint8, c.Shape[:]...); err != nil {
+			return nil, fmt.Errorf("mask: %w", err)
+		}
+		c.Mask = mask.data
+	}
+	return c, nil
+}
+
+func (d *dec) candidates() ([]Candidate, error) {
+	n, err := d.arrayLen(1 << 20)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	cs := make([]Candidate, n)
+	for i := range cs {
+		if err := d.candidate(&cs[i]); err != nil {
+			return nil, fmt.Errorf("[%d]: %w", i, err)
+		}
+	}
+	return cs, nil
+}
+
+func (d *dec) candidate(c *Candidate) error {
+	return d.eachKey(func(k string) error {
+		var err error
+		switch k {
+		case "center_xyz":
+			err = d.fixedFloats(c.CenterXYZ[:])
+		case "center_irc":
+			err = d.fixedInts(c.CenterIRC[:])
+		case "diameter_mm":
+			c.DiameterMM, err = d.float()
+		case "is_nodule":
+			c.IsNodule, err = d.bool()
+		case "is_malignant":
+			c.IsMalignant, err = d.bool()
+		default:
+			err = d.skip()
+		}
+		return err
+	})
+}
+
+func (d *dec) crop() (*Crop, error) {
+	c := &Crop{}
+	var hu, label *rawTensor
+	err := d.eachKey(func(k string) error {
+		var err error
+		switch k {
+		case "series_uid":
+			c.SeriesUID, err = d.str()
+		case "candidate":
+			err = d.candidate(&c.Candidate)
+		case "start_irc":
+			err = d.fixedInts(c.StartIRC[:])
+		case "hu":
+			hu, err = d.tensor()
+		case "label":
+			label, err = d.tensor()
+		default:
+			err = d.skip()
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if hu == nil || label == nil {
+		return nil, fmt.Errorf("crop record needs hu and label")
+	}
+	if len(hu.shape) != 3 {
+		return nil, fmt.Errorf("hu: shape %v, want 3 dimensions", hu.shape)
+	}
+	copy(c.Shape[:], hu.shape)
+	if err := hu.as(dtInt16, c.Shape[:]...); err != nil {
+		return nil, fmt.Errorf("hu: %w", err)
+	}
+	if err := label.as(dtUint8, c.Shape[1:]...); err != nil {
+		return nil, fmt.Errorf("label: %w", err)
+	}
+	c.HU, c.Label = hu.i16, label.data
+	return c, nil
+}
+
+func (d *dec) slice() (*Slice, error) {
+	s := &Slice{}
+	var hu, label *rawTensor
+	err := d.eachKey(func(k string) error {
+		var err error
+		switch k {
+		case "series_uid":
+			s.SeriesUID, err = d.str()
+		case "slice_index":
+			s.SliceIndex, err = d.int()
+		case "hu":
+			hu, err = d.tensor()
+		case "label":
+			label, err = d.tensor()
+		case "padding":
+			err = d.padding(&s.Padding)
+		default:
+			err = d.skip()
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if hu == nil || label == nil {
+		return nil, fmt.Errorf("slice record needs hu and label")
+	}
+	if len(hu.shape) != 3 {
+		return nil, fmt.Errorf("hu: shape %v, want 3 dimensions", hu.shape)
+	}
+	copy(s.Shape[:], hu.shape)
+	if err := hu.as(dtInt16, s.Shape[:]...); err != nil {
+		return nil, fmt.Errorf("hu: %w", err)
+	}
+	if err := label.as(dtUint8, s.Shape[1:]...); err != nil {
+		return nil, fmt.Errorf("label: %w", err)
+	}
+	s.HU, s.Label = hu.i16, label.data
+	return s, nil
+}
+
+func (d *dec) prediction() (*Prediction, error) {
+	p := &Prediction{}
+	var prob *rawTensor
+	err := d.eachKey(func(k string) error {
+		var err error
+		switch k {
+		case "series_uid":
+			p.SeriesUID, err = d.str()
+		case "slice_index":
+			p.SliceIndex, err = d.int()
+		case "prob":
+			prob, err = d.tensor()
+		case "padding":
+			err = d.padding(&p.Padding)
+		default:
+			err = d.skip()
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if prob == nil {
+		return nil, fmt.Errorf("prediction record needs prob")
+	}
+	if len(prob.shape) != 2 {
+		return nil, fmt.Errorf("prob: shape %v, want 2 dimensions", prob.shape)
+	}
+	copy(p.Shape[:], prob.shape)
+	if err := prob.as(dtFloat32, p.Shape[:]...); err != nil {
+		return nil, fmt.Errorf("prob: %w", err)
+	}
+	p.Prob = prob.f32
+	return p, nil
+}
+
+// Checks that a record's tensors fit its shape; the writer runs them so that
+// no stream is written that the reader would refuse.
+
+func (c *CT) check() error {
+	n := c.Shape[0] * c.Shape[1] * c.Shape[2]
+	if c.Shape[0] <= 0 || c.Shape[1] <= 0 || c.Shape[2] <= 0 {
+		return fmt.Errorf("ct %s: shape %v must be positive", c.SeriesUID, c.Shape)
+	}
+	if len(c.HU) != n {
+		return fmt.Errorf("ct %s: %d HU values for shape %v (%d)", c.SeriesUID, len(c.HU), c.Shape, n)
+	}
+	if c.Mask != nil && len(c.Mask) != n {
+		return fmt.Errorf("ct %s: %d mask values for shape %v (%d)", c.SeriesUID, len(c.Mask), c.Shape, n)
+	}
+	if err := c.Geometry.Validate(); err != nil {
+		return fmt.Errorf("ct %s: geometry: %w", c.SeriesUID, err)
+	}
+	return nil
+}
+
+func (c *Crop) check() error {
+	if err := checkImage(c.Shape, len(c.HU), len(c.Label)); err != nil {
+		return fmt.Errorf("crop %s at %v: %w", c.SeriesUID, c.StartIRC, err)
+	}
+	return nil
+}
+
+func (s *Slice) check() error {
+	if err := checkImage(s.Shape, len(s.HU), len(s.Label)); err != nil {
+		return fmt.Errorf("slice %s #%d: %w", s.SeriesUID, s.SliceIndex, err)
+	}
+	return nil
+}
+
+func (p *Prediction) check() error {
+	if p.Shape[0] <= 0 || p.Shape[1] <= 0 || len(p.Prob) != p.Shape[0]*p.Shape[1] {
+		return fmt.Errorf("prediction %s #%d: %d probabilities for shape %v", p.SeriesUID, p.SliceIndex, len(p.Prob), p.Shape)
+	}
+	return nil
+}
+
+func checkImage(shape [3]int, nHU, nLabel int) error {
+	if shape[0] <= 0 || shape[1] <= 0 || shape[2] <= 0 {
+		return fmt.Errorf("shape %v must be positive", shape)
+	}
+	if nHU != shape[0]*shape[1]*shape[2] {
+		return fmt.Errorf("%d HU values for shape %v", nHU, shape)
+	}
+	if nLabel != shape[1]*shape[2] {
+		return fmt.Errorf("%d label values for shape %v", nLabel, shape[1:])
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+// Package format reads and writes ctseg sample streams, the files and pipes
+// through which ctseg's stages talk.
+//
+// # Layout
+//
+// A stream is zstd-compressed (RFC 8878; one or more frames) msgpack. The
+// decompressed bytes are a sequence of records, each a msgpack array of two
+// elements, [tag, body]: tag is a string, body a map with string keys.
+//
+//	header, record*, trailer
+//
+// Several streams may follow one another in a file or pipe (cat a b): a
+// reader handles each header … trailer group in turn. A stream that ends
+// before its trailer is truncated, and that is an error: a consumer never
+// takes a dead producer's output for a finished one.
+//
+// # Header (tag "header")
+//
+//	magic    string   "ctseg.stream"
+//	version  [major, minor] ints; currently [1, 0]. A reader rejects another
+//	         major version; minor versions only add keys, which readers skip.
+//	kind     string   kind of every data record: "ct", "crop", "slice", "prediction"
+//	program  string   the producing program
+//	args     [string] its arguments
+//	created  string   RFC 3339 UTC time
+//
+// # Trailer (tag "trailer")
+//
+//	count    uint     number of data records in the stream
+//	crc32c   uint     CRC-32C (Castagnoli) of the decompressed bytes from the
+//	                  first byte of the header record to the last byte before
+//	                  the trailer record
+//
+// # Tensors
+//
+// A tensor is a map {dtype, shape, data}, with the keys in that order:
+// dtype is "int16", "uint8" or "float32"; shape is an array of ints
+// (row-major, last index fastest); data is a msgpack bin holding the
+// elements as raw little-endian bytes, product(shape) × element size long.
+//
+// # Data records
+//
+// Tag "ct": one CT series.
+//
+//	series_uid        string
+//	shape             [index, row, col] = [z, y, x]
+//	origin            [x, y, z] mm, world position of voxel (0,0,0)
+//	spacing           [x, y, z] mm
+//	direction         9 floats, row-major 3×3 direction cosines
+//	hu                int16 tensor of shape `shape`, Hounsfield units
+//	mask              optional uint8 tensor of shape `shape`, 0/1 (after mkmask)
+//	positive_indexes  [int] ascending slice indexes holding mask voxels
+//	nodules           [candidate] annotated nodules of the series
+//	candidates        [candidate] non-nodule candidates
+//
+// A candidate is a map: center_xyz [x,y,z] mm, center_irc [index,row,col],
+// diameter_mm float (0 when unknown), is_nodule bool, is_malignant bool.
+//
+// Tag "crop": a training sample.
+//
+//	series_uid  string
+//	candidate   candidate the crop is centred on
+//	start_irc   [index, row, col] of the crop's first voxel in the CT
+//	hu          int16 tensor [channels, rows, cols], HU clipped to [-1000, 1000]
+//	label       uint8 tensor [rows, cols], the mask of the middle channel
+//
+// Tag "slice": a validation or inference sample.
+//
+//	series_uid   string
+//	slice_index  int, the centre slice
+//	hu           int16 tensor [channels, rows, cols], clipped HU
+//	label        uint8 tensor [rows, cols], the mask of the centre slice
+//	padding      [top, bottom, left, right] rows/cols added to reach a
+//	             multiple of 4; the original image is rows top…rows-bottom
+//
+// Tag "prediction": model output for one slice.
+//
+//	series_uid   string
+//	slice_index  int
+//	prob         float32 tensor [rows, cols], probabilities in [0, 1]
+//	padding      as in the slice it came from
+//
+// Readers skip keys they do not know. Decoding holds one record at a time,
+// so memory is bounded by the largest record, not the stream.
+package format

@@ -1,0 +1,432 @@
+package format
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+	"unsafe"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// MaxTensorBytes bounds one tensor's data, so a corrupt length cannot make
+// the reader allocate without limit. The largest LUNA16 CT is about 400 MB.
+const MaxTensorBytes = 4 << 30
+
+// Tensor element types as named on the wire.
+const (
+	dtInt16   = "int16"
+	dtUint8   = "uint8"
+	dtFloat32 = "float32"
+)
+
+var littleEndianHost = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// enc writes msgpack values, and raw tensor bytes straight to the
+// underlying writer (msgpack's encoder does not buffer).
+type enc struct {
+	e   *msgpack.Encoder
+	w   io.Writer
+	err error
+}
+
+func (e *enc) key(k string) {
+	if e.err == nil {
+		e.err = e.e.EncodeString(k)
+	}
+}
+
+func (e *enc) mapLen(n int) {
+	if e.err == nil {
+		e.err = e.e.EncodeMapLen(n)
+	}
+}
+
+func (e *enc) arrayLen(n int) {
+	if e.err == nil {
+		e.err = e.e.EncodeArrayLen(n)
+	}
+}
+
+func (e *enc) str(k, v string) {
+	e.key(k)
+	if e.err == nil {
+		e.err = e.e.EncodeString(v)
+	}
+}
+
+func (e *enc) int(k string, v int64) {
+	e.key(k)
+	if e.err == nil {
+		e.err = e.e.EncodeInt(v)
+	}
+}
+
+func (e *enc) float(k string, v float64) {
+	e.key(k)
+	if e.err == nil {
+		e.err = e.e.EncodeFloat64(v)
+	}
+}
+
+func (e *enc) bool(k string, v bool) {
+	e.key(k)
+	if e.err == nil {
+		e.err = e.e.EncodeBool(v)
+	}
+}
+
+func (e *enc) ints(k string, v []int) {
+	e.key(k)
+	e.arrayLen(len(v))
+	for _, x := range v {
+		if e.err == nil {
+			e.err = e.e.EncodeInt(int64(x))
+		}
+	}
+}
+
+func (e *enc) floats(k string, v []float64) {
+	e.key(k)
+	e.arrayLen(len(v))
+	for _, x := range v {
+		if e.err == nil {
+			e.err = e.e.EncodeFloat64(x)
+		}
+	}
+}
+
+func (e *enc) strs(k string, v []string) {
+	e.key(k)
+	e.arrayLen(len(v))
+	for _, x := range v {
+		if e.err == nil {
+			e.err = e.e.EncodeString(x)
+		}
+	}
+}
+
+// tensor writes {dtype, shape, data} with data as a msgpack bin holding the
+// raw little-endian elements.
+func (e *enc) tensor(k, dtype string, shape []int, data []byte) {
+	e.key(k)
+	e.mapLen(3)
+	e.str("dtype", dtype)
+	e.ints("shape", shape)
+	e.key("data")
+	if e.err == nil {
+		e.err = e.e.EncodeBytesLen(len(data))
+	}
+	if e.err == nil {
+		_, e.err = e.w.Write(data)
+	}
+}
+
+func (e *enc) int16s(k string, shape []int, v []int16) {
+	e.tensor(k, dtInt16, shape, int16Bytes(v))
+}
+
+func (e *enc) uint8s(k string, shape []int, v []uint8) {
+	e.tensor(k, dtUint8, shape, v)
+}
+
+func (e *enc) float32s(k string, shape []int, v []float32) {
+	e.tensor(k, dtFloat32, shape, float32Bytes(v))
+}
+
+// int16Bytes views s as little-endian bytes; on a big-endian host it copies.
+func int16Bytes(s []int16) []byte {
+	if len(s) == 0 {
+		return nil
+	}
+	if littleEndianHost {
+		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), 2*len(s))
+	}
+	b := make([]byte, 2*len(s))
+	for i, v := range s {
+		binary.LittleEndian.PutUint16(b[2*i:], uint16(v))
+	}
+	return b
+}
+
+func float32Bytes(s []float32) []byte {
+	if len(s) == 0 {
+		return nil
+	}
+	if littleEndianHost {
+		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), 4*len(s))
+	}
+	b := make([]byte, 4*len(s))
+	for i, v := range s {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+	}
+	return b
+}
+
+// dec reads msgpack values, and tensor data straight from the hashing reader.
+type dec struct {
+	d *msgpack.Decoder
+	r io.Reader
+}
+
+// eachKey calls f for every key of the map that comes next; f must consume
+// the key's value (or call d.skip).
+func (d *dec) eachKey(f func(key string) error) error {
+	n, err := d.d.DecodeMapLen()
+	if err != nil {
+		return err
+	}
+	if n < 0 {
+		return fmt.Errorf("expected a map, found nil")
+	}
+	for i := 0; i < n; i++ {
+		k, err := d.d.DecodeString()
+		if err != nil {
+			return err
+		}
+		if err := f(k); err != nil {
+			return fmt.Errorf("%s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+func (d *dec) skip() error { return d.d.Skip() }
+
+func (d *dec) str() (string, error) { return d.d.DecodeString() }
+
+func (d *dec) int() (int, error) {
+	v, err := d.d.DecodeInt64()
+	if err != nil {
+		return 0, err
+	}
+	if v > math.MaxInt32 || v < math.MinInt32 {
+		return 0, fmt.Errorf("integer %d out of range", v)
+	}
+	return int(v), nil
+}
+
+func (d *dec) float() (float64, error) { return d.d.DecodeFloat64() }
+
+func (d *dec) bool() (bool, error) { return d.d.DecodeBool() }
+
+// arrayLen reads an array header, refusing absurd lengths so that a corrupt
+// stream cannot make the reader allocate without limit.
+func (d *dec) arrayLen(max int) (int, error) {
+	n, err := d.d.DecodeArrayLen()
+	if err != nil {
+		return 0, err
+	}
+	if n < 0 || n > max {
+		return 0, fmt.Errorf("array length %d out of range [0, %d]", n, max)
+	}
+	return n, nil
+}
+
+func (d *dec) ints(max int) ([]int, error) {
+	n, err := d.arrayLen(max)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, nil // as the writer had it: nil and empty are not told apart
+	}
+	v := make([]int, n)
+	for i := range v {
+		if v[i], err = d.int(); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+func (d *dec) floats(max int) ([]float64, error) {
+	n, err := d.arrayLen(max)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, nil // as the writer had it: nil and empty are not told apart
+	}
+	v := make([]float64, n)
+	for i := range v {
+		if v[i], err = d.float(); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+func (d *dec) strs(max int) ([]string, error) {
+	n, err := d.arrayLen(max)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, nil // as the writer had it: nil and empty are not told apart
+	}
+	v := make([]string, n)
+	for i := range v {
+		if v[i], err = d.str(); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+// fixed decodes an array of exactly len(dst) numbers into dst.
+func (d *dec) fixedInts(dst []int) error {
+	v, err := d.ints(len(dst))
+	if err != nil {
+		return err
+	}
+	if len(v) != len(dst) {
+		return fmt.Errorf("want %d numbers, found %d", len(dst), len(v))
+	}
+	copy(dst, v)
+	return nil
+}
+
+func (d *dec) fixedFloats(dst []float64) error {
+	v, err := d.floats(len(dst))
+	if err != nil {
+		return err
+	}
+	if len(v) != len(dst) {
+		return fmt.Errorf("want %d numbers, found %d", len(dst), len(v))
+	}
+	copy(dst, v)
+	return nil
+}
+
+// rawTensor is a decoded tensor before conversion to its Go slice type.
+type rawTensor struct {
+	dtype string
+	shape []int
+	data  []byte // for int16/float32: backed by a slice of that type
+	i16   []int16
+	f32   []float32
+}
+
+func elemSize(dtype string) int {
+	switch dtype {
+	case dtInt16:
+		return 2
+	case dtUint8:
+		return 1
+	case dtFloat32:
+		return 4
+	}
+	return 0
+}
+
+// tensor reads {dtype, shape, data}. dtype and shape must come before data,
+// so the data can be read straight into a buffer of the right type.
+func (d *dec) tensor() (*rawTensor, error) {
+	t := &rawTensor{}
+	err := d.eachKey(func(k string) error {
+		var err error
+		switch k {
+		case "dtype":
+			t.dtype, err = d.str()
+		case "shape":
+			t.shape, err = d.ints(8)
+		case "data":
+			return d.tensorData(t)
+		default:
+			err = d.skip()
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if t.data == nil && t.i16 == nil && t.f32 == nil {
+		if n, err := shapeLen(t.shape); err != nil || n != 0 {
+			return nil, fmt.Errorf("tensor has no data")
+		}
+	}
+	return t, nil
+}
+
+func (d *dec) tensorData(t *rawTensor) error {
+	size := elemSize(t.dtype)
+	if size == 0 {
+		return fmt.Errorf("unknown or missing dtype %q (dtype and shape must precede data)", t.dtype)
+	}
+	n, err := shapeLen(t.shape)
+	if err != nil {
+		return err
+	}
+	nb, err := d.d.DecodeBytesLen()
+	if err != nil {
+		return err
+	}
+	if nb != n*size {
+		return fmt.Errorf("data holds %d bytes, shape %v of %s needs %d", nb, t.shape, t.dtype, n*size)
+	}
+	switch t.dtype {
+	case dtInt16:
+		t.i16 = make([]int16, n)
+		t.data = int16Bytes(t.i16)
+	case dtFloat32:
+		t.f32 = make([]float32, n)
+		t.data = float32Bytes(t.f32)
+	default:
+		t.data = make([]byte, n)
+	}
+	if _, err := io.ReadFull(d.r, t.data); err != nil {
+		return err
+	}
+	if !littleEndianHost {
+		t.fromLittleEndian()
+	}
+	return nil
+}
+
+// fromLittleEndian fills the typed slices from data on big-endian hosts,
+// where int16Bytes and float32Bytes return copies rather than views.
+func (t *rawTensor) fromLittleEndian() {
+	for i := range t.i16 {
+		t.i16[i] = int16(binary.LittleEndian.Uint16(t.data[2*i:]))
+	}
+	for i := range t.f32 {
+		t.f32[i] = math.Float32frombits(binary.LittleEndian.Uint32(t.data[4*i:]))
+	}
+}
+
+// shapeLen multiplies out a shape, refusing negative dimensions and sizes
+// beyond MaxTensorBytes.
+func shapeLen(shape []int) (int, error) {
+	n := 1
+	for _, s := range shape {
+		if s < 0 {
+			return 0, fmt.Errorf("negative dimension in shape %v", shape)
+		}
+		if s != 0 && n > MaxTensorBytes/s {
+			return 0, fmt.Errorf("shape %v too large", shape)
+		}
+		n *= s
+	}
+	if n > MaxTensorBytes/4 {
+		return 0, fmt.Errorf("shape %v too large", shape)
+	}
+	return n, nil
+}
+
+// as checks a decoded tensor's dtype and shape against what the record needs.
+func (t *rawTensor) as(dtype string, shape ...int) error {
+	if t.dtype != dtype {
+		return fmt.Errorf("dtype %s, want %s", t.dtype, dtype)
+	}
+	if len(t.shape) != len(shape) {
+		return fmt.Errorf("shape %v, want %v", t.shape, shape)
+	}
+	for i := range shape {
+		if t.shape[i] != shape[i] {
+			return fmt.Errorf("shape %v, want %v", t.shape, shape)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,170 @@
+package format
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"runtime"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// Magic identifies a ctseg stream in its header record.
+const Magic = "ctseg.stream"
+
+// Version is the format version this package writes. Readers accept any
+// minor version of their major version: a minor version only adds keys,
+// which older readers skip.
+var Version = [2]int{1, 0}
+
+// Header opens a stream: what it holds and who wrote it.
+type Header struct {
+	Kind    Kind     // kind of every record in the stream
+	Program string   // producing program, e.g. "ctread"
+	Args    []string // its arguments, for provenance
+	Version [2]int   // set by the writer; filled in by the reader
+	Created string   // RFC 3339 time the stream was started; set by the writer
+}
+
+// Trailer closes a stream.
+type Trailer struct {
+	Count  uint64 // number of data records
+	CRC32C uint32 // CRC-32C (Castagnoli) of every byte from the header record to the trailer record
+}
+
+// WriterOptions tunes a Writer.
+type WriterOptions struct {
+	// Level is the zstd level; zero means zstd.SpeedFastest, the speed of
+	// `zstd -1`.
+	Level zstd.EncoderLevel
+	// Concurrency is the number of compressing goroutines; zero means
+	// GOMAXPROCS.
+	Concurrency int
+}
+
+// Writer writes one stream: a header, records, and (on Close) a trailer.
+type Writer struct {
+	kind  Kind
+	zw    *zstd.Encoder
+	bw    *bufio.Writer
+	hw    *hashWriter
+	e     enc
+	count uint64
+	err   error
+}
+
+// NewWriter starts a stream of h.Kind records on w with default options.
+func NewWriter(w io.Writer, h Header) (*Writer, error) {
+	return NewWriterOptions(w, h, WriterOptions{})
+}
+
+// NewWriterOptions starts a stream of h.Kind records on w.
+func NewWriterOptions(w io.Writer, h Header, opt WriterOptions) (*Writer, error) {
+	switch h.Kind {
+	case KindCT, KindCrop, KindSlice, KindPrediction:
+	default:
+		return nil, fmt.Errorf("format: unknown record kind %q", h.Kind)
+	}
+	if opt.Level == 0 {
+		opt.Level = zstd.SpeedFastest
+	}
+	if opt.Concurrency <= 0 {
+		opt.Concurrency = runtime.GOMAXPROCS(0)
+	}
+	zw, err := zstd.NewWriter(w, zstd.WithEncoderLevel(opt.Level), zstd.WithEncoderConcurrency(opt.Concurrency))
+	if err != nil {
+		return nil, fmt.Errorf("format: %w", err)
+	}
+	sw := &Writer{kind: h.Kind, zw: zw, bw: bufio.NewWriterSize(zw, 256<<10)}
+	sw.hw = &hashWriter{w: sw.bw}
+	sw.e = enc{e: msgpack.NewEncoder(sw.hw), w: sw.hw}
+	sw.writeHeader(h)
+	if sw.err != nil {
+		return nil, sw.err
+	}
+	return sw, nil
+}
+
+func (w *Writer) writeHeader(h Header) {
+	e := &w.e
+	e.arrayLen(2)
+	if e.err == nil {
+		e.err = e.e.EncodeString(tagHeader)
+	}
+	e.mapLen(6)
+	e.str("magic", Magic)
+	e.ints("version", Version[:])
+	e.str("kind", string(h.Kind))
+	e.str("program", h.Program)
+	e.strs("args", h.Args)
+	e.str("created", time.Now().UTC().Format(time.RFC3339))
+	w.err = e.err
+}
+
+// Write appends one record. Its kind must be the stream's.
+func (w *Writer) Write(r Record) error {
+	if w.err != nil {
+		return w.err
+	}
+	if r.Kind() != w.kind {
+		return fmt.Errorf("format: %s record written to a stream of %s records", r.Kind(), w.kind)
+	}
+	if err := r.check(); err != nil {
+		return fmt.Errorf("format: %w", err)
+	}
+	e := &w.e
+	e.arrayLen(2)
+	if e.err == nil {
+		e.err = e.e.EncodeString(string(r.Kind()))
+	}
+	encodeRecord(e, r)
+	if e.err == nil {
+		// Hand the whole record to the compressor now, so that the next
+		// stage of a pipeline can start on it without waiting for more.
+		e.err = w.bw.Flush()
+	}
+	if e.err == nil {
+		e.err = w.zw.Flush()
+	}
+	if e.err != nil {
+		w.err = fmt.Errorf("format: write %s record: %w", r.Kind(), e.err)
+		return w.err
+	}
+	w.count++
+	return nil
+}
+
+// Count is the number of records written so far.
+func (w *Writer) Count() uint64 { return w.count }
+
+// Close writes the trailer and flushes the compressor. It does not close
+// the underlying writer. A stream that was not closed reads as truncated.
+func (w *Writer) Close() error {
+	if w.err != nil {
+		w.zw.Close()
+		return w.err
+	}
+	crc := w.hw.crc
+	e := &w.e
+	e.arrayLen(2)
+	if e.err == nil {
+		e.err = e.e.EncodeString(tagTrailer)
+	}
+	e.mapLen(2)
+	e.int("count", int64(w.count))
+	e.int("crc32c", int64(crc))
+	if e.err == nil {
+		e.err = w.bw.Flush()
+	}
+	if err := w.zw.Close(); e.err == nil {
+		e.err = err
+	}
+	if e.err != nil {
+		w.err = fmt.Errorf("format: close stream: %w", e.err)
+		return w.err
+	}
+	w.err = fmt.Errorf("format: stream already closed")
+	return nil
+}

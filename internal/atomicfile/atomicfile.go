@@ -1,0 +1,80 @@
+// Package atomicfile writes a file so that it appears complete or not at
+// all: data goes to a temporary file beside the target, which is renamed
+// over the target only on Commit.
+package atomicfile
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// File is a pending file. Write to it, then Commit, or Abort to discard it.
+// Abort after Commit does nothing, so `defer f.Abort()` is the usual idiom.
+type File struct {
+	*os.File
+	path string
+	done bool
+}
+
+// Create starts writing path through a temporary file in the same directory.
+func Create(path string) (*File, error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp*")
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	return &File{File: tmp, path: path}, nil
+}
+
+// Commit flushes the data to disk and renames it into place.
+func (f *File) Commit() error {
+	if f.done {
+		return fmt.Errorf("%s: already committed or aborted", f.path)
+	}
+	f.done = true
+	if err := f.File.Sync(); err != nil {
+		f.File.Close()
+		os.Remove(f.File.Name())
+		return fmt.Errorf("write %s: %w", f.path, err)
+	}
+	if err := f.File.Close(); err != nil {
+		os.Remove(f.File.Name())
+		return fmt.Errorf("write %s: %w", f.path, err)
+	}
+	if err := os.Chmod(f.File.Name(), 0o644); err != nil {
+		os.Remove(f.File.Name())
+		return fmt.Errorf("write %s: %w", f.path, err)
+	}
+	if err := os.Rename(f.File.Name(), f.path); err != nil {
+		os.Remove(f.File.Name())
+		return fmt.Errorf("write %s: %w", f.path, err)
+	}
+	return nil
+}
+
+// Abort removes the temporary file, leaving any existing target untouched.
+func (f *File) Abort() {
+	if f.done {
+		return
+	}
+	f.done = true
+	f.File.Close()
+	os.Remove(f.File.Name())
+}
+
+// WriteFile writes data to path atomically.
+func WriteFile(path string, data []byte) error {
+	f, err := Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Commit()
+}

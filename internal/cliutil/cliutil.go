@@ -1,0 +1,205 @@
+// Package cliutil holds what every ctseg program shares: the flags named
+// the same in every stage, stream input and output, and how a program
+// fails (one line on stderr, exit status 1, no stack trace).
+package cliutil
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ctseg/ctseg/format"
+	"github.com/ctseg/ctseg/internal/atomicfile"
+)
+
+// Run runs app on the process arguments and exits 1 with "prog: error" on
+// stderr when it fails.
+func Run(app *cli.App) {
+	app.HideHelpCommand = true
+	app.ExitErrHandler = func(*cli.Context, error) {} // errors are printed below
+	if err := app.Run(os.Args); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", app.Name, err)
+		os.Exit(1)
+	}
+}
+
+// DataFlag is --data DIR, the LUNA16 directory, defaulting to $LUNA16_DIR.
+func DataFlag() *cli.StringFlag {
+	return &cli.StringFlag{Name: "data", EnvVars: []string{"LUNA16_DIR"}, Usage: "LUNA16 data `DIR` (subset*/ and the CSV files)"}
+}
+
+// OutputFlag is --output/-o FILE; "-" (the default) is stdout.
+func OutputFlag() *cli.StringFlag {
+	return &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "write the stream to `FILE` (atomically) instead of stdout"}
+}
+
+// QuietFlag is --quiet, which silences progress reports.
+func QuietFlag() *cli.BoolFlag {
+	return &cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress reports on stderr"}
+}
+
+// Input reads records from the files named as arguments, one after the
+// other, or from stdin when there are none (or the name is "-").
+type Input struct {
+	names []string
+	want  format.Kind
+	cur   *format.Reader
+	file  *os.File
+	// Header is the header of the stream being read.
+	Header *format.Header
+}
+
+// OpenInput reads the program's arguments as input streams of kind want
+// ("" for any kind).
+func OpenInput(c *cli.Context, want format.Kind) *Input {
+	names := c.Args().Slice()
+	if len(names) == 0 {
+		names = []string{"-"}
+	}
+	return NewInput(names, want)
+}
+
+// NewInput reads the named streams in order; "-" is stdin.
+func NewInput(names []string, want format.Kind) *Input {
+	return &Input{names: names, want: want}
+}
+
+// Next returns the next record of any input, io.EOF after the last.
+func (in *Input) Next() (format.Record, error) {
+	for {
+		if in.cur == nil {
+			if len(in.names) == 0 {
+				return nil, io.EOF
+			}
+			if err := in.open(in.names[0]); err != nil {
+				return nil, err
+			}
+			in.names = in.names[1:]
+		}
+		rec, err := in.cur.Next()
+		in.Header = in.cur.Header()
+		if err == io.EOF {
+			in.closeCurrent()
+			continue
+		}
+		return rec, err
+	}
+}
+
+func (in *Input) open(name string) error {
+	var r io.Reader = os.Stdin
+	label := "stdin"
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		in.file, r, label = f, f, name
+	} else if isTerminal(os.Stdin) {
+		return errors.New("no input: pipe a stream into stdin or name input files (see --help)")
+	}
+	in.cur = format.NewReader(r)
+	in.cur.SetName(label)
+	if in.want != "" {
+		in.cur.Expect(in.want)
+	}
+	return nil
+}
+
+func (in *Input) closeCurrent() {
+	if in.cur != nil {
+		in.cur.Close()
+		in.cur = nil
+	}
+	if in.file != nil {
+		in.file.Close()
+		in.file = nil
+	}
+}
+
+// Close releases the current input.
+func (in *Input) Close() { in.closeCurrent() }
+
+// Output writes one stream to stdout or to a file. The file appears only
+// when Close succeeds; after an error, Abort leaves no stream that looks
+// complete (a stream on stdout gets no trailer, so readers call it
+// truncated).
+type Output struct {
+	*format.Writer
+	file *atomicfile.File
+	done bool
+}
+
+// CreateOutput starts the stream of kind k that --output names, with the
+// program's name and arguments in its header.
+func CreateOutput(c *cli.Context, k format.Kind) (*Output, error) {
+	return NewOutput(c.String("output"), format.Header{Kind: k, Program: c.App.Name, Args: os.Args[1:]})
+}
+
+// NewOutput starts a stream on path ("-" or "" for stdout).
+func NewOutput(path string, h format.Header) (*Output, error) {
+	o := &Output{}
+	var w io.Writer = os.Stdout
+	if path != "" && path != "-" {
+		if dir := filepath.Dir(path); dir != "" {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return nil, err
+			}
+		}
+		f, err := atomicfile.Create(path)
+		if err != nil {
+			return nil, err
+		}
+		o.file, w = f, f
+	} else if isTerminal(os.Stdout) {
+		return nil, errors.New("refusing to write a binary stream to a terminal: redirect stdout or use --output FILE")
+	}
+	fw, err := format.NewWriter(w, h)
+	if err != nil {
+		if o.file != nil {
+			o.file.Abort()
+		}
+		return nil, err
+	}
+	o.Writer = fw
+	return o, nil
+}
+
+// Close writes the trailer and, for a file, moves it into place.
+func (o *Output) Close() error {
+	if o.done {
+		return nil
+	}
+	o.done = true
+	if err := o.Writer.Close(); err != nil {
+		if o.file != nil {
+			o.file.Abort()
+		}
+		return err
+	}
+	if o.file != nil {
+		return o.file.Commit()
+	}
+	return nil
+}
+
+// Abort ends the output without a trailer; a file output is removed. It
+// does nothing after Close, so `defer out.Abort()` is the idiom.
+func (o *Output) Abort() {
+	if o.done {
+		return
+	}
+	o.done = true
+	if o.file != nil {
+		o.file.Abort()
+	}
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
