@@ -2,6 +2,10 @@ package format
 
 import "fmt"
 
+// maxCandidates bounds the candidates of one series and its positive
+// slices; LUNA16 has at most a few thousand candidates per series.
+const maxCandidates = 1 << 20
+
 // Record tags on the wire.
 const (
 	tagHeader     = "header"
@@ -135,7 +139,7 @@ func (d *dec) ct() (*CT, error) {
 		case "mask":
 			mask, err = d.tensor()
 		case "positive_indexes":
-			c.PositiveIndexes, err = d.ints(1 << 20)
+			c.PositiveIndexes, err = d.ints(maxCandidates)
 		case "nodules":
 			c.Nodules, err = d.candidates()
 		case "candidates":
@@ -165,18 +169,21 @@ func (d *dec) ct() (*CT, error) {
 }
 
 func (d *dec) candidates() ([]Candidate, error) {
-	n, err := d.arrayLen(1 << 20)
+	n, err := d.arrayLen(maxCandidates)
 	if err != nil {
 		return nil, err
 	}
 	if n == 0 {
 		return nil, nil
 	}
-	cs := make([]Candidate, n)
-	for i := range cs {
-		if err := d.candidate(&cs[i]); err != nil {
+	// Grow as elements arrive: a corrupt length must not allocate up front.
+	cs := make([]Candidate, 0, min(n, 1024))
+	for i := 0; i < n; i++ {
+		var c Candidate
+		if err := d.candidate(&c); err != nil {
 			return nil, fmt.Errorf("[%d]: %w", i, err)
 		}
+		cs = append(cs, c)
 	}
 	return cs, nil
 }

@@ -20,6 +20,10 @@ var (
 	ErrCorrupt   = errors.New("corrupt record")
 )
 
+// decoderConcurrency is the number of zstd decoding goroutines: 2 lets
+// decompression run ahead of record decoding. Fuzz tests set it to 1.
+var decoderConcurrency = 2
+
 // Reader reads records from one or more concatenated streams.
 type Reader struct {
 	zr      *zstd.Decoder
@@ -36,15 +40,27 @@ type Reader struct {
 
 // NewReader reads streams from r.
 func NewReader(r io.Reader) *Reader {
-	zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(2), zstd.WithDecoderMaxWindow(1<<27))
+	zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(decoderConcurrency), zstd.WithDecoderMaxWindow(1<<27))
 	rd := &Reader{zr: zr}
 	if err != nil {
 		rd.err = rd.wrap(err)
 		return rd
 	}
-	rd.hr = newHashReader(zr)
-	rd.d = dec{d: msgpack.NewDecoder(rd.hr), r: rd.hr}
+	rd.setSource(zr)
 	return rd
+}
+
+// newRawReader reads decompressed stream bytes; the fuzz tests use it to
+// reach the record decoders without going through zstd.
+func newRawReader(r io.Reader) *Reader {
+	rd := &Reader{}
+	rd.setSource(r)
+	return rd
+}
+
+func (r *Reader) setSource(src io.Reader) {
+	r.hr = newHashReader(src)
+	r.d = dec{d: msgpack.NewDecoder(r.hr), r: r.hr}
 }
 
 // SetName sets what errors call the input ("stdin", a file name).

@@ -232,11 +232,13 @@ func (d *dec) ints(max int) ([]int, error) {
 	if n == 0 {
 		return nil, nil // as the writer had it: nil and empty are not told apart
 	}
-	v := make([]int, n)
-	for i := range v {
-		if v[i], err = d.int(); err != nil {
+	v := make([]int, 0, min(n, 1024))
+	for i := 0; i < n; i++ {
+		x, err := d.int()
+		if err != nil {
 			return nil, err
 		}
+		v = append(v, x)
 	}
 	return v, nil
 }
