@@ -10,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 
 	"github.com/ctseg/ctseg/format"
 	"github.com/ctseg/ctseg/internal/atomicfile"
@@ -158,7 +160,7 @@ func NewOutput(path string, h format.Header) (*Output, error) {
 	} else if isTerminal(os.Stdout) {
 		return nil, errors.New("refusing to write a binary stream to a terminal: redirect stdout or use --output FILE")
 	}
-	fw, err := format.NewWriter(w, h)
+	fw, err := format.NewWriterOptions(w, h, writerOptions(h.Kind))
 	if err != nil {
 		if o.file != nil {
 			o.file.Abort()
@@ -167,6 +169,17 @@ func NewOutput(path string, h format.Header) (*Output, error) {
 	}
 	o.Writer = fw
 	return o, nil
+}
+
+// writerOptions picks the compression for a kind of stream. Consecutive
+// validation slices share all but one of their context slices, which only
+// zstd's default level finds (about 4× smaller than the fastest level on
+// the real series); the other kinds gain little from it.
+func writerOptions(k format.Kind) format.WriterOptions {
+	if k == format.KindSlice {
+		return format.WriterOptions{Level: zstd.SpeedDefault}
+	}
+	return format.WriterOptions{}
 }
 
 // Close writes the trailer and, for a file, moves it into place.
@@ -199,7 +212,4 @@ func (o *Output) Abort() {
 	}
 }
 
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

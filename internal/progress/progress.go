@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/term"
 )
 
 // Interval is how often a Meter writes a line when its output is not a
@@ -105,7 +107,4 @@ func (m *Meter) line(now time.Time) string {
 	return fmt.Sprintf("%s [%s] %d/%d %s %.1fs%s ", m.label, bar, m.done, m.total, m.unit, el, eta)
 }
 
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
