@@ -39,15 +39,18 @@ type WriterOptions struct {
 	// Level is the zstd level; zero means zstd.SpeedFastest, the speed of
 	// `zstd -1`.
 	Level zstd.EncoderLevel
-	// Concurrency is the number of compressing goroutines; zero means
+	// Concurrency is the number of frames compressed at once; zero means
 	// GOMAXPROCS.
 	Concurrency int
+	// FrameSize is the most bytes compressed as one independent zstd frame;
+	// zero means 8 MiB. Larger frames find repeats across more records.
+	FrameSize int
 }
 
 // Writer writes one stream: a header, records, and (on Close) a trailer.
 type Writer struct {
 	kind  Kind
-	zw    *zstd.Encoder
+	zw    *frameWriter
 	bw    *bufio.Writer
 	hw    *hashWriter
 	e     enc
@@ -73,10 +76,16 @@ func NewWriterOptions(w io.Writer, h Header, opt WriterOptions) (*Writer, error)
 	if opt.Concurrency <= 0 {
 		opt.Concurrency = runtime.GOMAXPROCS(0)
 	}
-	zw, err := zstd.NewWriter(w, zstd.WithEncoderLevel(opt.Level), zstd.WithEncoderConcurrency(opt.Concurrency))
+	if opt.FrameSize <= 0 {
+		opt.FrameSize = 8 << 20
+	}
+	// No zstd checksum: the trailer's CRC-32C already covers every byte.
+	zenc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(opt.Level), zstd.WithEncoderConcurrency(opt.Concurrency),
+		zstd.WithEncoderCRC(false), zstd.WithWindowSize(windowSize(opt.FrameSize)))
 	if err != nil {
 		return nil, fmt.Errorf("format: %w", err)
 	}
+	zw := newFrameWriter(w, zenc, opt.FrameSize, opt.Concurrency+1)
 	sw := &Writer{kind: h.Kind, zw: zw, bw: bufio.NewWriterSize(zw, 256<<10)}
 	sw.hw = &hashWriter{w: sw.bw}
 	sw.e = enc{e: msgpack.NewEncoder(sw.hw), w: sw.hw}
@@ -101,6 +110,16 @@ func (w *Writer) writeHeader(h Header) {
 	e.strs("args", h.Args)
 	e.str("created", time.Now().UTC().Format(time.RFC3339))
 	w.err = e.err
+}
+
+// windowSize is the zstd window for frames of n bytes: the power of two
+// that covers the frame, within zstd's limits for decoders we accept.
+func windowSize(n int) int {
+	w := zstd.MinWindowSize
+	for w < n && w < 1<<27 {
+		w <<= 1
+	}
+	return w
 }
 
 // Write appends one record. Its kind must be the stream's.

@@ -177,7 +177,7 @@ func NewOutput(path string, h format.Header) (*Output, error) {
 // the real series); the other kinds gain little from it.
 func writerOptions(k format.Kind) format.WriterOptions {
 	if k == format.KindSlice {
-		return format.WriterOptions{Level: zstd.SpeedDefault}
+		return format.WriterOptions{Level: zstd.SpeedDefault, FrameSize: 32 << 20}
 	}
 	return format.WriterOptions{}
 }
