@@ -13,22 +13,25 @@
 # Cached streams are reused while the binaries, the arguments and the input
 # files (names, sizes, modification times) are unchanged.
 set -euo pipefail
+shopt -s inherit_errexit # a failing stage inside $(…) fails the run too
 cd "$(dirname "$0")"
 
 WORK=${CTSEG_WORK:-work}
+mkdir -p "$WORK/bin" "$WORK/cache"
+WORK=$(cd "$WORK" && pwd)
 BIN=$WORK/bin
 CACHE=$WORK/cache
 VAL_STRIDE=${CTSEG_VAL_STRIDE:-10}
-mkdir -p "$BIN" "$CACHE"
 
 log() { echo "pipeline: $*" >&2; }
 
 log "building programs into $BIN"
 go build -o "$BIN/" ./cmd/...
-export PATH="$PWD/$BIN:$PATH"
+export PATH="$BIN:$PATH"
 
 if [ -n "${LUNA16_DIR:-}" ]; then
 	DATA=$LUNA16_DIR
+	[ -d "$DATA" ] || { log "LUNA16_DIR=$DATA is not a directory"; exit 1; }
 	log "using LUNA16 data in $DATA"
 else
 	series=${CTSEG_DEMO_SERIES:-6}

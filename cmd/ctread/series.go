@@ -99,10 +99,20 @@ func (sel selection) apply(dir string, all []series) ([]series, []string, error)
 	if out, err = sel.bySubset(dir, out); err != nil {
 		return nil, nil, err
 	}
+	if len(out) == 0 {
+		return nil, nil, fmt.Errorf("none of the %d series under %s matches the selection", len(all), dir)
+	}
 	var warnings []string
 	if sel.split != "all" {
 		if out, warnings, err = sel.bySplit(dir, out); err != nil {
 			return nil, nil, err
+		}
+		if len(out) == 0 {
+			// A split that holds none of the series on disk is a fact about
+			// the data (two series rarely include a validation one), not a
+			// mistake: the stream is empty, and complete.
+			warnings = append(warnings, fmt.Sprintf("the %s split holds none of the %d selected series on disk: writing an empty stream", sel.split, len(all)))
+			return nil, warnings, nil
 		}
 	}
 	if len(out) == 0 {
