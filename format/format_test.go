@@ -276,3 +276,36 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestRecycleReusesBuffers(t *testing.T) {
+	a, b := testCT("a", true), testCT("b", true)
+	big := func(c *CT) { // large enough to be worth recycling
+		c.Shape = [3]int{8, 256, 256}
+		c.HU = make([]int16, 8*256*256)
+		c.Mask = make([]uint8, 8*256*256)
+		for i := range c.HU {
+			c.HU[i] = int16(i % 3000)
+		}
+		c.Mask[len(c.Mask)-1] = 1
+	}
+	big(a)
+	big(b)
+	b.HU[0] = 42
+	r := NewReader(bytes.NewReader(encode(t, KindCT, a, b)))
+	first, err := r.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &first.(*CT).HU[0]
+	r.Recycle(first)
+	second, err := r.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if &second.(*CT).HU[0] != p {
+		t.Error("recycled HU buffer not reused")
+	}
+	if !reflect.DeepEqual(second, b) {
+		t.Error("record decoded into a recycled buffer differs")
+	}
+}

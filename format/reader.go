@@ -60,7 +60,7 @@ func newRawReader(r io.Reader) *Reader {
 
 func (r *Reader) setSource(src io.Reader) {
 	r.hr = newHashReader(src)
-	r.d = dec{d: msgpack.NewDecoder(r.hr), r: r.hr}
+	r.d = dec{d: msgpack.NewDecoder(r.hr), r: r.hr, free: &freeList{}}
 }
 
 // SetName sets what errors call the input ("stdin", a file name).

@@ -166,8 +166,9 @@ func float32Bytes(s []float32) []byte {
 
 // dec reads msgpack values, and tensor data straight from the hashing reader.
 type dec struct {
-	d *msgpack.Decoder
-	r io.Reader
+	d    *msgpack.Decoder
+	r    io.Reader
+	free *freeList
 }
 
 // eachKey calls f for every key of the map that comes next; f must consume
@@ -370,13 +371,13 @@ func (d *dec) tensorData(t *rawTensor) error {
 	}
 	switch t.dtype {
 	case dtInt16:
-		t.i16 = make([]int16, n)
+		t.i16 = d.free.int16s(n)
 		t.data = int16Bytes(t.i16)
 	case dtFloat32:
-		t.f32 = make([]float32, n)
+		t.f32 = d.free.float32s(n)
 		t.data = float32Bytes(t.f32)
 	default:
-		t.data = make([]byte, n)
+		t.data = d.free.bytes(n)
 	}
 	if _, err := io.ReadFull(d.r, t.data); err != nil {
 		return err

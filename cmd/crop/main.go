@@ -119,6 +119,7 @@ func cutAll(in *cliutil.Input, w *format.Writer, o options, meter *progress.Mete
 		if err := cutOne(ct, w, o); err != nil {
 			return fmt.Errorf("input record %d: %w", n, err)
 		}
+		in.Recycle(ct)
 		meter.Add(1)
 	}
 }

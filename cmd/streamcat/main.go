@@ -55,6 +55,7 @@ func run(c *cli.Context) error {
 		if err := emit(out, c.Bool("json"), Summarize(rec)); err != nil {
 			return err
 		}
+		in.Recycle(rec)
 	}
 }
 

@@ -51,6 +51,7 @@ type Input struct {
 	want  format.Kind
 	cur   *format.Reader
 	file  *os.File
+	pool  format.Pool
 	// Header is the header of the stream being read.
 	Header *format.Header
 }
@@ -106,6 +107,7 @@ func (in *Input) open(name string) error {
 	}
 	in.cur = format.NewReader(r)
 	in.cur.SetName(label)
+	in.cur.UsePool(&in.pool)
 	if in.want != "" {
 		in.cur.Expect(in.want)
 	}
@@ -122,6 +124,11 @@ func (in *Input) closeCurrent() {
 		in.file = nil
 	}
 }
+
+// Recycle hands a record's tensors back for the inputs to decode later
+// records into (see format.Pool). The caller must not touch rec afterwards.
+// It is safe to call while another goroutine is in Next.
+func (in *Input) Recycle(rec format.Record) { in.pool.Recycle(rec) }
 
 // Close releases the current input.
 func (in *Input) Close() { in.closeCurrent() }

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 
 	"github.com/klauspost/compress/zlib"
+
+	"github.com/ctseg/ctseg/internal/bigbuf"
 )
 
 // ReadFile reads a MetaImage (.mhd with its data file, or .mha) and
@@ -104,9 +106,7 @@ func voxelBuffer(n int, buf []int16) []int16 {
 	if cap(buf) >= n {
 		return buf[:n]
 	}
-	hu := make([]int16, n)
-	adviseHuge(int16Bytes(hu))
-	return hu
+	return bigbuf.Int16s(n)
 }
 
 // dataStart returns where the data begins in a file of fileSize bytes:

@@ -1,0 +1,206 @@
+// Command mkmask adds the nodule mask to CT records (from ctread): for each
+// series it finds the annotated nodules, grows the book's boxes around
+// them (SPEC.md "Nodule mask"), keeps the box voxels above the threshold,
+// and attaches the mask, the positive slice indexes, the nodules and the
+// non-nodule candidates (with their voxel centres) to the record, which
+// goes on to stdout. A series without nodules gets an all-zero mask. See
+// docs/mkmask.md.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ctseg/ctseg/format"
+	"github.com/ctseg/ctseg/internal/cliutil"
+	"github.com/ctseg/ctseg/internal/luna"
+	"github.com/ctseg/ctseg/internal/mask"
+	"github.com/ctseg/ctseg/internal/progress"
+)
+
+func main() { cliutil.Run(newApp()) }
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:      "mkmask",
+		Usage:     "attach nodule masks, nodules and candidates to CT records",
+		UsageText: "ctread … | mkmask [options] [CT-STREAM…] > masked.stream",
+		Description: "Per nodule of the series (from the annotation file): three radius searches through the\n" +
+			"centre voxel, one per axis, from r = 2 while the HU at c+r and c-r both exceed --threshold\n" +
+			"(a step leaving the volume stops with r-1); the box c±r on each axis. Mask = union of the\n" +
+			"boxes ∧ (HU > threshold). Nodules whose centre lies outside the volume are skipped with a\n" +
+			"warning. Non-nodule candidates are the class-0 rows of candidates.csv.",
+		Flags: []cli.Flag{
+			cliutil.DataFlag(),
+			&cli.StringFlag{Name: "annotations", Usage: "nodule list `FILE` (default: DIR/" + luna.MalignancyFile +
+				", else DIR/" + luna.AnnotationsFile + ")"},
+			&cli.StringFlag{Name: "candidates", Usage: "candidate list `FILE` (default: DIR/" + luna.CandidatesFile +
+				" when present; without one, records carry no non-nodule candidates)"},
+			&cli.Float64Flag{Name: "threshold", Value: mask.DefaultThreshold, Usage: "`HU` a voxel must exceed to be in a nodule"},
+			&cli.StringFlag{Name: "png", Usage: "write, per series, a PNG of each positive slice (CT window -1000…1000, " +
+				"mask in red, boxes outlined in green) under `DIR`/SERIES_UID/"},
+			cliutil.OutputFlag(),
+			cliutil.QuietFlag(),
+		},
+		Action: run,
+	}
+}
+
+func run(c *cli.Context) error {
+	m, err := newMasker(c)
+	if err != nil {
+		return err
+	}
+	in := cliutil.OpenInput(c, format.KindCT)
+	defer in.Close()
+	out, err := cliutil.CreateOutput(c, format.KindCT)
+	if err != nil {
+		return err
+	}
+	defer out.Abort()
+	meter := progress.New("mkmask", 0, "series", c.Bool("quiet"))
+	if err := maskAll(in, out.Writer, m, meter); err != nil {
+		return err
+	}
+	meter.Done()
+	return out.Close()
+}
+
+// newMasker checks the flags and loads the CSV files they name.
+func newMasker(c *cli.Context) (*masker, error) {
+	th := c.Float64("threshold")
+	if math.IsNaN(th) || math.IsInf(th, 0) {
+		return nil, fmt.Errorf("--threshold %v: must be a finite number of HU", th)
+	}
+	annPath, candPath, err := csvPaths(c.String("data"), c.String("annotations"), c.String("candidates"), c.IsSet("candidates"))
+	if err != nil {
+		return nil, err
+	}
+	m := &masker{threshold: th, pngDir: c.String("png"), warn: os.Stderr}
+	if err := m.load(annPath, candPath); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// csvPaths resolves the annotation and candidate files from the flags.
+// candPath is "" when no candidate file is named and the data directory
+// has none.
+func csvPaths(dir, annFlag, candFlag string, candSet bool) (annPath, candPath string, err error) {
+	annPath = annFlag
+	if annPath == "" {
+		if dir == "" {
+			return "", "", errors.New("no nodule list: give --data DIR (or set $LUNA16_DIR) or --annotations FILE")
+		}
+		if annPath, err = luna.AnnotationsPath(dir); err != nil {
+			return "", "", fmt.Errorf("--data: %w", err)
+		}
+	}
+	candPath, err = candidatesPath(dir, candFlag, candSet)
+	return annPath, candPath, err
+}
+
+// candidatesPath is --candidates when given, else DIR/candidates.csv when
+// it exists, else "".
+func candidatesPath(dir, flag string, set bool) (string, error) {
+	switch {
+	case set && flag == "":
+		return "", errors.New("--candidates: empty file name")
+	case set:
+		return flag, nil
+	case dir == "":
+		return "", nil
+	}
+	p := filepath.Join(dir, luna.CandidatesFile)
+	_, err := os.Stat(p)
+	switch {
+	case err == nil:
+		return p, nil
+	case errors.Is(err, os.ErrNotExist):
+		return "", nil
+	}
+	return "", fmt.Errorf("--data: %w", err)
+}
+
+// maskAll reads CT records, masks them and writes them on, in order. The
+// next record is decoded while the current one is masked and encoded, so
+// the two halves of the stream codec run side by side (two CTs and one
+// mask are live at a time).
+func maskAll(in *cliutil.Input, w *format.Writer, m *masker, meter *progress.Meter) error {
+	cts, stop := readAhead(in)
+	defer stop()
+	for it := range cts {
+		if it.err != nil {
+			return it.err
+		}
+		if err := m.apply(it.ct); err != nil {
+			return fmt.Errorf("input record %d (series %s): %w", it.n, it.ct.SeriesUID, err)
+		}
+		if err := w.Write(it.ct); err != nil {
+			return fmt.Errorf("input record %d (series %s): %w", it.n, it.ct.SeriesUID, err)
+		}
+		m.recycle(it.ct) // Write has handed the bytes to the compressor
+		in.Recycle(it.ct)
+		meter.Add(1)
+	}
+	return nil
+}
+
+// item is one input record, or the error that ended the input.
+type item struct {
+	ct  *format.CT
+	n   int // 1-based record number in the input
+	err error
+}
+
+// readAhead reads CT records in a goroutine, one ahead of the consumer.
+// stop makes the goroutine quit and waits for it, so that the input can be
+// closed safely afterwards.
+func readAhead(in *cliutil.Input) (<-chan item, func()) {
+	out := make(chan item)
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(out)
+		for n := 1; ; n++ {
+			it := next(in, n)
+			if it.err == io.EOF {
+				return
+			}
+			select {
+			case out <- it:
+			case <-quit:
+				return
+			}
+			if it.err != nil {
+				return
+			}
+		}
+	}()
+	return out, func() { close(quit); wg.Wait() }
+}
+
+// next reads record n, which must be a CT.
+func next(in *cliutil.Input, n int) item {
+	rec, err := in.Next()
+	if errors.Is(err, io.EOF) {
+		return item{err: io.EOF}
+	}
+	if err != nil {
+		return item{err: err}
+	}
+	ct, ok := rec.(*format.CT)
+	if !ok {
+		return item{err: fmt.Errorf("input record %d: %s record, want a CT", n, rec.Kind())}
+	}
+	return item{ct: ct, n: n}
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/ctseg/ctseg/format"
+	"github.com/ctseg/ctseg/internal/geom"
+	"github.com/ctseg/ctseg/internal/luna"
+	"github.com/ctseg/ctseg/internal/mask"
+)
+
+// masker holds what every CT record needs: the lists by series and the
+// options.
+type masker struct {
+	threshold  float64
+	pngDir     string // "" for no PNGs
+	warn       io.Writer
+	nodules    map[string][]luna.Annotation
+	candidates map[string][]luna.Candidate // class 0 only
+	// spare is a mask buffer handed back by recycle, for the next CT.
+	spare []uint8
+}
+
+// recycle hands back the mask of a CT that is no longer used (written to
+// the output), to be reused for the next CT: on some machines touching
+// fresh memory costs more than the whole mask computation.
+func (m *masker) recycle(ct *format.CT) {
+	m.spare, ct.Mask = ct.Mask, nil
+}
+
+// load reads the nodule list and, when candPath is not "", the class-0
+// rows of the candidate list.
+func (m *masker) load(annPath, candPath string) error {
+	ann, err := luna.LoadAnnotations(annPath)
+	if err != nil {
+		return err
+	}
+	m.nodules = luna.BySeries(ann)
+	m.candidates = map[string][]luna.Candidate{}
+	if candPath == "" {
+		return nil
+	}
+	cands, err := luna.LoadCandidates(candPath, nil)
+	if err != nil {
+		return err
+	}
+	for _, c := range cands {
+		// The book takes nodules from the annotation file only; class 1
+		// rows are LUNA16's copies of the same nodules.
+		if c.Class == 0 {
+			m.candidates[c.SeriesUID] = append(m.candidates[c.SeriesUID], c)
+		}
+	}
+	return nil
+}
+
+// apply replaces the mask, positive indexes, nodules and candidates of ct
+// (any it had are dropped, so a stream can be masked again).
+func (m *masker) apply(ct *format.CT) error {
+	if err := ct.Geometry.Validate(); err != nil {
+		return fmt.Errorf("CT record has no usable geometry: %w", err)
+	}
+	vol := mask.Volume{HU: ct.HU, Shape: ct.Shape}
+	nodules, err := toCandidates(ct.Geometry, m.nodules[ct.SeriesUID], func(a luna.Annotation) format.Candidate {
+		return format.Candidate{CenterXYZ: a.CenterXYZ, DiameterMM: a.DiameterMM, IsNodule: true, IsMalignant: a.IsMalignant}
+	})
+	if err != nil {
+		return err
+	}
+	centers := make([][3]int, len(nodules))
+	for i, n := range nodules {
+		centers[i] = n.CenterIRC
+	}
+	res, err := mask.BuildInto(m.spare, vol, centers, m.threshold)
+	m.spare = nil
+	if err != nil {
+		return err
+	}
+	for _, i := range res.Outside {
+		fmt.Fprintf(m.warn, "mkmask: warning: series %s: nodule at xyz %v (voxel %v) lies outside the volume %v: skipped\n",
+			ct.SeriesUID, nodules[i].CenterXYZ, nodules[i].CenterIRC, ct.Shape)
+	}
+	ct.Mask = res.Mask
+	ct.PositiveIndexes = nonNil(res.PositiveIndexes)
+	ct.Nodules = inside(vol, nodules)
+	if err := m.attachCandidates(ct, vol); err != nil {
+		return err
+	}
+	if m.pngDir != "" {
+		return writePNGs(m.pngDir, ct, res.Boxes)
+	}
+	return nil
+}
+
+// attachCandidates sets the class-0 candidates of the series that lie in
+// the volume, warning about the others.
+func (m *masker) attachCandidates(ct *format.CT, vol mask.Volume) error {
+	cands, err := toCandidates(ct.Geometry, m.candidates[ct.SeriesUID], func(c luna.Candidate) format.Candidate {
+		return format.Candidate{CenterXYZ: c.CenterXYZ}
+	})
+	if err != nil {
+		return err
+	}
+	ct.Candidates = inside(vol, cands)
+	if out := len(cands) - len(ct.Candidates); out > 0 {
+		fmt.Fprintf(m.warn, "mkmask: warning: series %s: %d of %d non-nodule candidates lie outside the volume %v: skipped\n",
+			ct.SeriesUID, out, len(cands), ct.Shape)
+	}
+	return nil
+}
+
+// toCandidates converts CSV rows to record candidates with voxel centres.
+func toCandidates[T any](g geom.Geometry, rows []T, conv func(T) format.Candidate) ([]format.Candidate, error) {
+	out := make([]format.Candidate, 0, len(rows))
+	for _, r := range rows {
+		c := conv(r)
+		irc, err := g.XYZ2IRC(c.CenterXYZ)
+		if err != nil {
+			return nil, fmt.Errorf("xyz %v: %w", c.CenterXYZ, err)
+		}
+		c.CenterIRC = irc
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// inside keeps the candidates whose centre voxel is in the volume.
+func inside(vol mask.Volume, cs []format.Candidate) []format.Candidate {
+	out := make([]format.Candidate, 0, len(cs))
+	for _, c := range cs {
+		if vol.Contains(c.CenterIRC) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func nonNil(s []int) []int {
+	if s == nil {
+		return []int{}
+	}
+	return s
+}

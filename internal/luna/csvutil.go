@@ -1,0 +1,83 @@
+package luna
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// columns maps each wanted column name to its position in header. Names in
+// required must be present; names in optional get -1 when absent.
+func columns(name string, header []string, required, optional []string) (map[string]int, error) {
+	pos := make(map[string]int, len(header))
+	for i, h := range header {
+		h = strings.TrimSpace(h)
+		if i == 0 {
+			h = strings.TrimPrefix(h, "\ufeff") // a UTF-8 byte-order mark some editors add
+		}
+		if _, dup := pos[h]; !dup {
+			pos[h] = i
+		}
+	}
+	cols := make(map[string]int, len(required)+len(optional))
+	for _, c := range required {
+		i, ok := pos[c]
+		if !ok {
+			return nil, fmt.Errorf("%s: header lacks needed column %q (header: %s)", name, c, strings.Join(header, ","))
+		}
+		cols[c] = i
+	}
+	for _, c := range optional {
+		i, ok := pos[c]
+		if !ok {
+			i = -1
+		}
+		cols[c] = i
+	}
+	return cols, nil
+}
+
+// parseFloat parses the number in column col, for an error message that
+// names the file, line and column.
+func parseFloat(name string, line int, col, s string) (float64, error) {
+	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s:%d: column %s: %q is not a number", name, line, col, s)
+	}
+	return v, nil
+}
+
+// parseXYZ parses the three columns named cx, cy, cz of row.
+func parseXYZ(name string, line int, row []string, cols map[string]int, cx, cy, cz string) ([3]float64, error) {
+	var xyz [3]float64
+	for i, c := range [3]string{cx, cy, cz} {
+		v, err := parseFloat(name, line, c, row[cols[c]])
+		if err != nil {
+			return xyz, err
+		}
+		xyz[i] = v
+	}
+	return xyz, nil
+}
+
+// parseIntList parses a Python-style list of integers such as "[4, 2, 4]".
+func parseIntList(name string, line int, col, s string) ([]int, error) {
+	t := strings.TrimSpace(s)
+	if len(t) < 2 || t[0] != '[' || t[len(t)-1] != ']' {
+		return nil, fmt.Errorf("%s:%d: column %s: %q is not a list like [4, 2, 3]", name, line, col, s)
+	}
+	t = strings.TrimSpace(t[1 : len(t)-1])
+	if t == "" {
+		return []int{}, nil
+	}
+	parts := strings.Split(t, ",")
+	out := make([]int, len(parts))
+	for i, p := range parts {
+		v, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: column %s: element %q of %q is not an integer", name, line, col, p, s)
+		}
+		out[i] = v
+	}
+	return out, nil
+}
