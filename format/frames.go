@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/ctseg/ctseg/internal/bigbuf"
 )
 
 // frameWriter compresses what is written to it as independent zstd frames
@@ -12,36 +14,49 @@ import (
 // A streaming zstd encoder compresses on one core; cutting the stream into
 // frames lets a CT record use every core, as `zstd -T0` does, for a small
 // loss of ratio at frame edges. Readers see one ordinary zstd stream.
+//
+// Large writes are compressed in place, without a copy: Write may keep
+// references to p until Release returns.
 type frameWriter struct {
-	w    io.Writer
-	enc  *zstd.Encoder // EncodeAll is safe for concurrent use
-	size int
-	buf  []byte
-	jobs chan *frameJob // in write order; its capacity bounds the frames in flight
-	done chan struct{}  // closed when the writing goroutine ends
-	pool sync.Pool
+	w        io.Writer
+	enc      *zstd.Encoder // EncodeAll is safe for concurrent use
+	size     int
+	buf      []byte
+	jobs     chan *frameJob // in write order; its capacity bounds the frames in flight
+	done     chan struct{}  // closed when the writing goroutine ends
+	free     chan []byte    // buffers for reuse: fresh memory costs page faults
+	borrowed []*frameJob    // jobs compressing the caller's memory
 
 	mu  sync.Mutex
 	err error
 }
 
 type frameJob struct {
-	in, out []byte
-	ready   chan struct{}
+	in, out  []byte
+	borrowed bool // in belongs to the caller
+	ready    chan struct{}
 }
 
 func newFrameWriter(w io.Writer, enc *zstd.Encoder, size, inFlight int) *frameWriter {
-	f := &frameWriter{w: w, enc: enc, size: size, jobs: make(chan *frameJob, inFlight), done: make(chan struct{})}
+	f := &frameWriter{w: w, enc: enc, size: size, jobs: make(chan *frameJob, inFlight),
+		done: make(chan struct{}), free: make(chan []byte, 2*inFlight+2)}
 	go f.writeLoop()
 	return f
 }
 
+// Write takes p. Whole frames of p are compressed where they lie, so the
+// caller must not change p until Release.
 func (f *frameWriter) Write(p []byte) (int, error) {
 	if err := f.failed(); err != nil {
 		return 0, err
 	}
 	n := len(p)
 	for len(p) > 0 {
+		if len(f.buf) == 0 && len(p) >= f.size {
+			f.dispatch(p[:f.size:f.size], true)
+			p = p[f.size:]
+			continue
+		}
 		if f.buf == nil {
 			f.buf = f.getBuf()
 		}
@@ -49,7 +64,8 @@ func (f *frameWriter) Write(p []byte) (int, error) {
 		f.buf = f.buf[:len(f.buf)+k]
 		p = p[k:]
 		if len(f.buf) == f.size {
-			f.dispatch()
+			f.dispatch(f.buf, false)
+			f.buf = nil
 		}
 	}
 	return n, nil
@@ -59,9 +75,18 @@ func (f *frameWriter) Write(p []byte) (int, error) {
 // so that the consumer gets every complete record soon.
 func (f *frameWriter) Flush() error {
 	if len(f.buf) > 0 {
-		f.dispatch()
+		f.dispatch(f.buf, false)
+		f.buf = nil
 	}
 	return f.failed()
+}
+
+// Release waits until no frame refers to memory passed to Write.
+func (f *frameWriter) Release() {
+	for _, j := range f.borrowed {
+		<-j.ready
+	}
+	f.borrowed = f.borrowed[:0]
 }
 
 // Close compresses and writes everything, and waits for it.
@@ -69,14 +94,18 @@ func (f *frameWriter) Close() error {
 	f.Flush()
 	close(f.jobs)
 	<-f.done
+	f.borrowed = nil
 	return f.failed()
 }
 
-func (f *frameWriter) dispatch() {
-	j := &frameJob{in: f.buf, ready: make(chan struct{})}
-	f.buf = nil
+func (f *frameWriter) dispatch(in []byte, borrowed bool) {
+	j := &frameJob{in: in, borrowed: borrowed, ready: make(chan struct{})}
+	if borrowed {
+		f.borrowed = append(f.borrowed, j)
+	}
+	out := f.getBuf()[:0]
 	go func() {
-		j.out = f.enc.EncodeAll(j.in, f.getBuf()[:0])
+		j.out = f.enc.EncodeAll(j.in, out)
 		close(j.ready)
 	}()
 	f.jobs <- j
@@ -91,16 +120,27 @@ func (f *frameWriter) writeLoop() {
 				f.setErr(err)
 			}
 		}
-		f.pool.Put(j.in[:0])
-		f.pool.Put(j.out[:0])
+		if !j.borrowed {
+			f.putBuf(j.in)
+		}
+		f.putBuf(j.out)
 	}
 }
 
 func (f *frameWriter) getBuf() []byte {
-	if b, ok := f.pool.Get().([]byte); ok {
-		return b
+	select {
+	case b := <-f.free:
+		return b[:0]
+	default:
+		return bigbuf.Bytes(f.size + f.size/64 + 1024)[:0]
 	}
-	return make([]byte, 0, f.size+f.size/64+1024)
+}
+
+func (f *frameWriter) putBuf(b []byte) {
+	select {
+	case f.free <- b:
+	default:
+	}
 }
 
 func (f *frameWriter) failed() error {

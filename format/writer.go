@@ -147,6 +147,7 @@ func (w *Writer) Write(r Record) error {
 	if e.err == nil {
 		e.err = w.zw.Flush()
 	}
+	w.zw.Release() // the caller may reuse the record's memory once we return
 	if e.err != nil {
 		w.err = fmt.Errorf("format: write %s record: %w", r.Kind(), e.err)
 		return w.err

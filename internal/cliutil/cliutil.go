@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/urfave/cli/v2"
@@ -19,14 +20,34 @@ import (
 )
 
 // Run runs app on the process arguments and exits 1 with "prog: error" on
-// stderr when it fails.
+// stderr when it fails. With $CTSEG_CPUPROFILE set, it writes a CPU profile
+// (for `go tool pprof`) to that file.
 func Run(app *cli.App) {
 	app.HideHelpCommand = true
 	app.ExitErrHandler = func(*cli.Context, error) {} // errors are printed below
-	if err := app.Run(os.Args); err != nil {
+	stop := startProfile(app.Name)
+	err := app.Run(os.Args)
+	stop()
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", app.Name, err)
 		os.Exit(1)
 	}
+}
+
+func startProfile(prog string) func() {
+	path := os.Getenv("CTSEG_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: CTSEG_CPUPROFILE: %v\n", prog, err)
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 // DataFlag is --data DIR, the LUNA16 directory, defaulting to $LUNA16_DIR.
