@@ -309,3 +309,27 @@ func TestRecycleReusesBuffers(t *testing.T) {
 		t.Error("record decoded into a recycled buffer differs")
 	}
 }
+
+func TestStreamingWindowRoundTrip(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := NewWriterOptions(&buf, Header{Kind: KindSlice}, WriterOptions{Level: zstd.SpeedDefault, Window: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Record{testSlice(), testSlice()}
+	for _, r := range want {
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeAll(buf.Bytes(), KindSlice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Error("records differ after a streaming-window round trip")
+	}
+}

@@ -43,14 +43,36 @@ type WriterOptions struct {
 	// GOMAXPROCS.
 	Concurrency int
 	// FrameSize is the most bytes compressed as one independent zstd frame;
-	// zero means 8 MiB. Larger frames find repeats across more records.
+	// zero means 8 MiB.
 	FrameSize int
+	// Window, when not zero, makes the stream one zstd frame compressed on
+	// one core, with matches up to Window bytes back. Records that repeat
+	// much of the record before (validation slices share 6 of 7 context
+	// slices) compress several times smaller so; independent frames cannot
+	// see across their edges.
+	Window int
 }
+
+// compressor is the zstd layer under a Writer: independent frames
+// compressed in parallel (frameWriter), or one streaming frame
+// (streamWriter).
+type compressor interface {
+	io.Writer
+	Flush() error // hand buffered bytes on towards the output
+	Release()     // wait until nothing refers to memory passed to Write
+	Close() error
+}
+
+// streamWriter is a single-frame streaming encoder. It copies what it is
+// given, so Release has nothing to wait for.
+type streamWriter struct{ *zstd.Encoder }
+
+func (streamWriter) Release() {}
 
 // Writer writes one stream: a header, records, and (on Close) a trailer.
 type Writer struct {
 	kind  Kind
-	zw    *frameWriter
+	zw    compressor
 	bw    *bufio.Writer
 	hw    *hashWriter
 	e     enc
@@ -79,13 +101,10 @@ func NewWriterOptions(w io.Writer, h Header, opt WriterOptions) (*Writer, error)
 	if opt.FrameSize <= 0 {
 		opt.FrameSize = 8 << 20
 	}
-	// No zstd checksum: the trailer's CRC-32C already covers every byte.
-	zenc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(opt.Level), zstd.WithEncoderConcurrency(opt.Concurrency),
-		zstd.WithEncoderCRC(false), zstd.WithWindowSize(windowSize(opt.FrameSize)))
+	zw, err := newCompressor(w, opt)
 	if err != nil {
 		return nil, fmt.Errorf("format: %w", err)
 	}
-	zw := newFrameWriter(w, zenc, opt.FrameSize, opt.Concurrency+1)
 	sw := &Writer{kind: h.Kind, zw: zw, bw: bufio.NewWriterSize(zw, 256<<10)}
 	sw.hw = &hashWriter{w: sw.bw}
 	sw.e = enc{e: msgpack.NewEncoder(sw.hw), w: sw.hw}
@@ -110,6 +129,21 @@ func (w *Writer) writeHeader(h Header) {
 	e.strs("args", h.Args)
 	e.str("created", time.Now().UTC().Format(time.RFC3339))
 	w.err = e.err
+}
+
+func newCompressor(w io.Writer, opt WriterOptions) (compressor, error) {
+	// No zstd checksum: the trailer's CRC-32C already covers every byte.
+	if opt.Window > 0 {
+		zenc, err := zstd.NewWriter(w, zstd.WithEncoderLevel(opt.Level), zstd.WithEncoderConcurrency(opt.Concurrency),
+			zstd.WithEncoderCRC(false), zstd.WithWindowSize(windowSize(opt.Window)))
+		return streamWriter{zenc}, err
+	}
+	zenc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(opt.Level), zstd.WithEncoderConcurrency(opt.Concurrency),
+		zstd.WithEncoderCRC(false), zstd.WithWindowSize(windowSize(opt.FrameSize)))
+	if err != nil {
+		return nil, err
+	}
+	return newFrameWriter(w, zenc, opt.FrameSize, opt.Concurrency+1), nil
 }
 
 // windowSize is the zstd window for frames of n bytes: the power of two
