@@ -1,0 +1,51 @@
+//go:build amd64 && !purego
+
+package nn
+
+// useAsm reports whether the AVX2/FMA micro-kernel may run on this CPU;
+// use512 whether the AVX-512 one may too (a variable so that tests can
+// compare the two).
+var (
+	useAsm = hasAVX2FMA()
+	use512 = useAsm && hasAVX512()
+)
+
+// hasAVX512 reports AVX-512F with the OS saving the ZMM and mask registers.
+func hasAVX512() bool {
+	if eax, _ := xgetbv(); eax&0xe6 != 0xe6 {
+		return false
+	}
+	_, b7, _, _ := cpuid(7, 0)
+	return b7&(1<<16) != 0
+}
+
+func hasAVX2FMA() bool {
+	_, _, c1, _ := cpuid(1, 0)
+	const fma, osxsave, avx = 1 << 12, 1 << 27, 1 << 28
+	if c1&fma == 0 || c1&osxsave == 0 || c1&avx == 0 {
+		return false
+	}
+	// The OS must save the YMM registers on context switches.
+	if eax, _ := xgetbv(); eax&6 != 6 {
+		return false
+	}
+	_, b7, _, _ := cpuid(7, 0)
+	return b7&(1<<5) != 0
+}
+
+// cpuid executes CPUID with the given leaf and sub-leaf.
+func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
+
+// xgetbv reads extended control register 0.
+func xgetbv() (eax, edx uint32)
+
+// kern4x16 computes C[0:4][0:16] += A[0:4][0:k]·B[0:k][0:16] with strides
+// in elements; the caller guarantees the bounds.
+//
+//go:noescape
+func kern4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+// kern4x32 is kern4x16 for 32 columns with AVX-512.
+//
+//go:noescape
+func kern4x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)

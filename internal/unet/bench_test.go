@@ -1,0 +1,114 @@
+package unet
+
+import (
+	"bufio"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// cpuTime is the process's user+system CPU time so far: on a machine shared
+// with other work, CPU time per op is steadier than wall time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// vmHWM returns the process's peak resident set size in bytes (Linux), or
+// -1. Run one benchmark per process (-bench '^BenchmarkTrainStep$') for a
+// peak that belongs to that benchmark alone.
+func vmHWM() float64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			if err != nil {
+				return -1
+			}
+			return kb * 1024
+		}
+	}
+	return -1
+}
+
+// benchInput returns clipped-HU-like inputs and disc labels.
+func benchInput(rng *rand.Rand, n, c, h, w int) ([]float32, []float32) {
+	x := make([]float32, n*c*h*w)
+	for i := range x {
+		x[i] = float32(min(max(rng.NormFloat64()*500-300, -1000), 1000))
+	}
+	l := make([]float32, n*h*w)
+	for s := 0; s < n; s++ {
+		cy, cx := h/2, w/2
+		for r := 0; r < h; r++ {
+			for q := 0; q < w; q++ {
+				if (r-cy)*(r-cy)+(q-cx)*(q-cx) <= 25 {
+					l[(s*h+r)*w+q] = 1
+				}
+			}
+		}
+	}
+	return x, l
+}
+
+func benchEngine(b *testing.B) *CPU {
+	m, err := New(BookConfig)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m.Init(rand.New(rand.NewPCG(1, 1)))
+	return NewCPU(m, DefaultAdam, 0)
+}
+
+// BenchmarkTrainStep is one Adam step on a batch of 16 × 7×64×64 (forward,
+// loss, backward, update), the book's training configuration.
+func BenchmarkTrainStep(b *testing.B) {
+	e := benchEngine(b)
+	x, l := benchInput(rand.New(rand.NewPCG(2, 2)), 16, 7, 64, 64)
+	batch := Batch{N: 16, H: 64, W: 64, Input: x, Label: l}
+	if _, err := e.TrainStep(batch); err != nil { // build the graph outside the timing
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	c0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		if _, err := e.TrainStep(batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(16*b.N)/b.Elapsed().Seconds(), "samples/s")
+	b.ReportMetric(float64(cpuTime()-c0)/1e6/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(vmHWM()/(1<<20), "peakRSS-MiB")
+}
+
+// BenchmarkEvalSlice is the evaluation-mode forward pass of one full
+// 7×512×512 CT slice.
+func BenchmarkEvalSlice(b *testing.B) {
+	e := benchEngine(b)
+	x, _ := benchInput(rand.New(rand.NewPCG(3, 3)), 1, 7, 512, 512)
+	if _, err := e.Predict(x, 1, 512, 512); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	c0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		if _, err := e.Predict(x, 1, 512, 512); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-c0)/1e6/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+	b.ReportMetric(vmHWM()/(1<<20), "peakRSS-MiB")
+}
