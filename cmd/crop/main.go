@@ -36,7 +36,7 @@ func newApp() *cli.App {
 			&cli.BoolFlag{Name: "candidates", Usage: "also emit crops around the non-nodule candidates (is_nodule false)"},
 			&cli.BoolFlag{Name: "val", Usage: "write validation slices instead of training crops"},
 			&cli.BoolFlag{Name: "full-ct", Usage: "with --val: every slice of each CT, not only the positive ones"},
-			&cli.IntFlag{Name: "context", Value: crop.DefaultContext, Usage: "with --val: `N` context slices each side (2N+1 channels)"},
+			&cli.IntFlag{Name: "context", Value: crop.DefaultContext, Usage: fmt.Sprintf("with --val: `N` context slices each side (2N+1 channels, N ≤ %d)", crop.MaxContext)},
 			cliutil.OutputFlag(),
 			cliutil.QuietFlag(),
 		},
@@ -60,8 +60,8 @@ func parseOptions(c *cli.Context) (options, error) {
 			}
 		}
 		o.slice = crop.ValOptions{Context: c.Int("context"), FullCT: c.Bool("full-ct")}
-		if o.slice.Context < 0 {
-			return o, fmt.Errorf("--context %d: must not be negative", o.slice.Context)
+		if n := o.slice.Context; n < 0 || n > crop.MaxContext {
+			return o, fmt.Errorf("--context %d: must be in [0, %d]", n, crop.MaxContext)
 		}
 		return o, nil
 	}

@@ -152,7 +152,11 @@ func TestErrors(t *testing.T) {
 		{[]string{"--val", "--candidates", in}, "--candidates applies to training"},
 		{[]string{"--full-ct", in}, "--full-ct needs --val"},
 		{[]string{"--context", "2", in}, "--context needs --val"},
-		{[]string{"--val", "--context", "-1", in}, "must not be negative"},
+		{[]string{"--val", "--context", "-1", in}, "--context -1: must be in [0, 255]"},
+		// Once a panic in makeslice (2N+1 channels overflowed).
+		{[]string{"--val", "--context", "100000000000", in}, "--context 100000000000: must be in [0, 255]"},
+		{[]string{"--width", "a,96,96", in}, `slices "a" is not a whole number`},
+		{[]string{"--width", "7,0,96", in}, "rows 0: must be at least 1"},
 		{[]string{filepath.Join(dir, "missing")}, "missing"},
 	}
 	for _, tc := range cases {

@@ -10,6 +10,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/urfave/cli/v2"
@@ -50,6 +51,11 @@ func newApp() *cli.App {
 // parseSelection checks the selection flags.
 func parseSelection(c *cli.Context) (selection, error) {
 	sel := selection{uids: splitCommas(c.StringSlice("series")), split: c.String("split"), valStride: c.Int("val-stride")}
+	// An empty list (`--series "$UIDS"` with UIDS unset) would mean "no
+	// filter" and quietly read every series on disk.
+	if c.IsSet("series") && len(sel.uids) == 0 {
+		return sel, errors.New("--series: empty list of series uids")
+	}
 	if err := parseSplit(sel.split, sel.valStride); err != nil {
 		return sel, err
 	}
@@ -59,6 +65,9 @@ func parseSelection(c *cli.Context) (selection, error) {
 	var err error
 	if sel.subsets, err = parseSubsets(c.StringSlice("subset")); err != nil {
 		return sel, err
+	}
+	if c.IsSet("subset") && len(sel.subsets) == 0 {
+		return sel, errors.New("--subset: empty list of subset numbers")
 	}
 	sel.shard, err = resolveShard(c.String("shard"), os.Getenv)
 	return sel, err
@@ -103,12 +112,20 @@ func run(c *cli.Context) error {
 		fmt.Fprintf(os.Stderr, "ctread: shard %s (from %s): %d series\n", sel.shard, sel.shard.Source, len(list))
 	}
 	if c.Bool("list") {
-		for _, s := range list {
-			fmt.Fprintf(c.App.Writer, "%s\t%s\n", s.uid, s.path)
-		}
-		return nil
+		return printList(c.App.Writer, list)
 	}
 	return write(c, list, warn)
+}
+
+// printList writes "uid<TAB>header path" per series. A failed write (a
+// full disk) fails the run rather than leaving a silently short list.
+func printList(w io.Writer, list []series) error {
+	for _, s := range list {
+		if _, err := fmt.Fprintf(w, "%s\t%s\n", s.uid, s.path); err != nil {
+			return fmt.Errorf("--list: %w", err)
+		}
+	}
+	return nil
 }
 
 // write reads the series and writes the stream.

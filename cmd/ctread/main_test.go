@@ -275,6 +275,10 @@ func TestErrors(t *testing.T) {
 		{[]string{"--data", dir, "--shard", "1"}, "want I/N"},
 		{[]string{"--data", empty + "/..", "stray"}, "unexpected argument"},
 		{[]string{"--data", empty, "--split", "val"}, "no series found"},
+		// Empty lists once meant "no filter" and read every series.
+		{[]string{"--data", dir, "--series", ""}, "--series: empty list"},
+		{[]string{"--data", dir, "--series", " , "}, "--series: empty list"},
+		{[]string{"--data", dir, "--subset", ""}, "--subset: empty list"},
 	}
 	for _, c := range cases {
 		_, err := runCtread(t, c.args...)
@@ -288,6 +292,42 @@ func TestErrors(t *testing.T) {
 	}
 	if _, err := runCtread(t, "--data", dir); err == nil || !strings.Contains(err.Error(), "found twice") {
 		t.Errorf("duplicate uid: %v", err)
+	}
+}
+
+// failWriter fails every write, like a full disk.
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+// --list once ignored write errors and exited 0 with a short list.
+func TestListWriteError(t *testing.T) {
+	clearShardEnv(t)
+	dir := makeTree(t)
+	app := newApp()
+	app.Writer = failWriter{}
+	err := app.Run([]string{"ctread", "--data", dir, "--list"})
+	if err == nil || !strings.Contains(err.Error(), "--list: no space left") {
+		t.Errorf("--list to a full disk: error %v, want a write error", err)
+	}
+}
+
+// The empty-split warning counts the series the other flags selected, not
+// every series on disk.
+func TestEmptySplitWarningCount(t *testing.T) {
+	dir := makeTree(t)
+	all, err := discover(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel := selection{subsets: []int{1}, split: "val", valStride: 10}
+	list, warnings, err := sel.apply(dir, all)
+	if err != nil || len(list) != 0 {
+		t.Fatalf("apply: %v, %v; want an empty selection", list, err)
+	}
+	want := "holds none of the 2 selected series"
+	if len(warnings) != 1 || !strings.Contains(warnings[0], want) {
+		t.Errorf("warnings %q, want one containing %q", warnings, want)
 	}
 }
 

@@ -104,6 +104,7 @@ func (sel selection) apply(dir string, all []series) ([]series, []string, error)
 	}
 	var warnings []string
 	if sel.split != "all" {
+		selected := len(out)
 		if out, warnings, err = sel.bySplit(dir, out); err != nil {
 			return nil, nil, err
 		}
@@ -111,7 +112,7 @@ func (sel selection) apply(dir string, all []series) ([]series, []string, error)
 			// A split that holds none of the series on disk is a fact about
 			// the data (two series rarely include a validation one), not a
 			// mistake: the stream is empty, and complete.
-			warnings = append(warnings, fmt.Sprintf("the %s split holds none of the %d selected series on disk: writing an empty stream", sel.split, len(all)))
+			warnings = append(warnings, fmt.Sprintf("the %s split holds none of the %d selected series on disk: writing an empty stream", sel.split, selected))
 			return nil, warnings, nil
 		}
 	}

@@ -259,6 +259,9 @@ func TestAppErrors(t *testing.T) {
 		{[]string{"--data", dir, "--candidates", filepath.Join(tmp, "none.csv"), good}, "none.csv"},
 		{[]string{"--data", dir, crops}, "crop records"},
 		{[]string{"--data", dir, "--threshold", "NaN", good}, "--threshold NaN"},
+		{[]string{"--data", dir, "--annotations", "", good}, "--annotations: empty file name"},
+		{[]string{"--data", dir, "--candidates", "", good}, "--candidates: empty file name"},
+		{[]string{"--data", filepath.Join(tmp, "nope"), good}, "--data: data directory: stat "},
 	}
 	for _, c := range cases {
 		args := append([]string{"mkmask", "-q", "-o", out}, c.args...)

@@ -33,7 +33,11 @@ func newApp() *cli.App {
 			"flags give the same bytes. Series 0's first nodule touches the chest wall; series 1's first\n" +
 			"nodule is centred on the second-to-last slice (see docs/mkphantom.md).",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "out", Required: true, Usage: "output `DIR` (created if needed; files it writes are replaced)"},
+			// --output/-o as in every other stage; --out is kept for scripts.
+			// Not Required: urfave prints the whole help on stdout for a
+			// missing required flag; run reports it in one line instead.
+			&cli.StringFlag{Name: "out", Aliases: []string{"output", "o"},
+				Usage: "output `DIR`, required (created if needed; files it writes are replaced)"},
 			&cli.IntFlag{Name: "series", Value: def.Series, Usage: "number of CT series `N`"},
 			&cli.Uint64Flag{Name: "seed", Value: def.Seed, Usage: "random `SEED`; the data set is a function of it and the flags"},
 			&cli.StringFlag{Name: "size", Value: "512x512", Usage: "volume size `COLSxROWS[xSLICES]`; without SLICES each series draws " +
@@ -53,6 +57,9 @@ func newApp() *cli.App {
 func run(c *cli.Context) error {
 	if c.Args().Present() {
 		return fmt.Errorf("unexpected argument %q (all settings are flags, see --help)", c.Args().First())
+	}
+	if c.String("out") == "" {
+		return errors.New("no output directory: pass --out DIR (see --help)")
 	}
 	opt, err := options(c)
 	if err != nil {

@@ -51,6 +51,32 @@ func TestGeneratesALunaDirectory(t *testing.T) {
 	}
 }
 
+// --output/-o name the output directory too, as the output in every other
+// stage; once only --out did.
+func TestOutputAliases(t *testing.T) {
+	for _, flag := range []string{"-o", "--output"} {
+		dir := filepath.Join(t.TempDir(), "luna")
+		if _, err := runApp(t, flag, dir, "--series", "1", "--size", "32x32x8", "--nodules", "0", "--decoys", "0", "-q"); err != nil {
+			t.Fatalf("%s: %v", flag, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "seriesuids.csv")); err != nil {
+			t.Errorf("%s: %v", flag, err)
+		}
+	}
+}
+
+// A missing --out is one error line; it once printed the whole help on
+// stdout as well.
+func TestMissingOutIsOneLine(t *testing.T) {
+	out, err := runApp(t, "--series", "2")
+	if err == nil || err.Error() != "no output directory: pass --out DIR (see --help)" {
+		t.Errorf("error %v, want the missing --out error", err)
+	}
+	if out != "" {
+		t.Errorf("printed %q besides the error", out)
+	}
+}
+
 func TestBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"--series", "2"}, // no --out

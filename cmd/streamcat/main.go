@@ -16,8 +16,10 @@ import (
 	"github.com/ctseg/ctseg/internal/cliutil"
 )
 
-func main() {
-	cliutil.Run(&cli.App{
+func main() { cliutil.Run(newApp()) }
+
+func newApp() *cli.App {
+	return &cli.App{
 		Name:      "streamcat",
 		Usage:     "inspect ctseg sample streams",
 		UsageText: "streamcat [--json] [--headers] [FILE...]   (stdin when no FILE)",
@@ -28,20 +30,31 @@ func main() {
 			&cli.BoolFlag{Name: "headers", Usage: "also print each stream's header"},
 		},
 		Action: run,
-	})
+	}
 }
 
 func run(c *cli.Context) error {
 	in := cliutil.OpenInput(c, "")
 	defer in.Close()
 	out := bufio.NewWriter(os.Stdout)
-	defer out.Flush()
+	err := cat(in, out, c.Bool("json"), c.Bool("headers"))
+	// The last lines are only written here: a full disk or a closed
+	// pipe must fail the run, not lose them silently.
+	if ferr := out.Flush(); err == nil && ferr != nil {
+		err = fmt.Errorf("write output: %w", ferr)
+	}
+	return err
+}
+
+// cat prints one line per record of in (and per stream header with
+// headers) to w.
+func cat(in *cliutil.Input, w io.Writer, asJSON, headers bool) error {
 	var lastHeader *format.Header
 	for {
 		rec, err := in.Next()
-		if in.Header != nil && in.Header != lastHeader && c.Bool("headers") {
+		if in.Header != nil && in.Header != lastHeader && headers {
 			lastHeader = in.Header
-			if err := emit(out, c.Bool("json"), headerSummary(in.Header)); err != nil {
+			if err := emit(w, asJSON, headerSummary(in.Header)); err != nil {
 				return err
 			}
 		}
@@ -49,10 +62,9 @@ func run(c *cli.Context) error {
 			return nil
 		}
 		if err != nil {
-			out.Flush()
 			return err
 		}
-		if err := emit(out, c.Bool("json"), Summarize(rec)); err != nil {
+		if err := emit(w, asJSON, Summarize(rec)); err != nil {
 			return err
 		}
 		in.Recycle(rec)
@@ -61,17 +73,20 @@ func run(c *cli.Context) error {
 
 type summary interface{ table() string }
 
-func emit(w io.Writer, asJSON bool, s summary) error {
+func emit(w io.Writer, asJSON bool, s summary) (err error) {
 	if asJSON {
-		b, err := json.Marshal(s)
-		if err != nil {
+		var b []byte
+		if b, err = json.Marshal(s); err != nil {
 			return err
 		}
 		_, err = fmt.Fprintf(w, "%s\n", b)
-		return err
+	} else {
+		_, err = fmt.Fprintln(w, s.table())
 	}
-	_, err := fmt.Fprintln(w, s.table())
-	return err
+	if err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	return nil
 }
 
 type headerJSON struct {

@@ -13,12 +13,26 @@ import (
 // Abort after Commit does nothing, so `defer f.Abort()` is the usual idiom.
 type File struct {
 	*os.File
-	path string
-	done bool
+	path   string
+	done   bool
+	direct bool // writing path itself: a device or a pipe, not a regular file
 }
 
 // Create starts writing path through a temporary file in the same directory.
+// A path that exists and is not a regular file (/dev/null, /dev/stdout, a
+// named pipe) is written in place: renaming over it would replace the
+// device or pipe with a regular file. A directory is an error up front.
 func Create(path string) (*File, error) {
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		if st.IsDir() {
+			return nil, fmt.Errorf("create %s: is a directory", path)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, fmt.Errorf("create %s: %w", path, err)
+		}
+		return &File{File: f, path: path, direct: true}, nil
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -36,6 +50,12 @@ func (f *File) Commit() error {
 		return fmt.Errorf("%s: already committed or aborted", f.path)
 	}
 	f.done = true
+	if f.direct {
+		if err := f.File.Close(); err != nil {
+			return fmt.Errorf("write %s: %w", f.path, err)
+		}
+		return nil
+	}
 	if err := f.File.Sync(); err != nil {
 		f.File.Close()
 		os.Remove(f.File.Name())
@@ -63,7 +83,9 @@ func (f *File) Abort() {
 	}
 	f.done = true
 	f.File.Close()
-	os.Remove(f.File.Name())
+	if !f.direct {
+		os.Remove(f.File.Name())
+	}
 }
 
 // WriteFile writes data to path atomically.

@@ -3,6 +3,8 @@ package atomicfile
 import (
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -43,5 +45,31 @@ func TestCommitAndAbort(t *testing.T) {
 func TestCreateInMissingDir(t *testing.T) {
 	if _, err := Create(filepath.Join(t.TempDir(), "no", "such", "x")); err == nil {
 		t.Error("Create in a missing directory succeeded")
+	}
+}
+
+// Renaming over /dev/null once replaced the device with a regular file.
+func TestCreateSpecialFileWritesInPlace(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skip(err)
+	}
+	got := make(chan []byte)
+	go func() {
+		b, _ := os.ReadFile(fifo)
+		got <- b
+	}()
+	if err := WriteFile(fifo, []byte("stream")); err != nil {
+		t.Fatal(err)
+	}
+	if b := <-got; string(b) != "stream" {
+		t.Errorf("read %q from the pipe, want %q", b, "stream")
+	}
+	if st, err := os.Lstat(fifo); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("after the write: %v, %v; want the named pipe still there", st, err)
+	}
+	if _, err := Create(dir); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("Create(dir): %v, want an is-a-directory error", err)
 	}
 }

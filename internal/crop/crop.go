@@ -40,6 +40,15 @@ const Align = 4
 // validation slice (7 channels in all).
 const DefaultContext = 3
 
+// MaxContext bounds the context slices on each side of a validation slice.
+// The book uses 3; 255 (511 channels, 268 MB per 512×512 slice) is far
+// beyond any useful model input, and the bound keeps a mistyped --context
+// from overflowing the channel count or exhausting memory.
+const MaxContext = 255
+
+// axisNames name the three axes of a width, for error messages.
+var axisNames = [3]string{"slices", "rows", "cols"}
+
 // DefaultWidth is the book's training crop size: index, row, col.
 var DefaultWidth = [3]int{7, 96, 96}
 
@@ -54,7 +63,7 @@ func ParseWidth(s string) ([3]int, error) {
 	for i, p := range parts {
 		n, err := strconv.Atoi(strings.TrimSpace(p))
 		if err != nil {
-			return [3]int{}, fmt.Errorf("width %q: size %d: %w", s, i, err)
+			return [3]int{}, fmt.Errorf("width %q: %s %q is not a whole number", s, axisNames[i], strings.TrimSpace(p))
 		}
 		w[i] = n
 	}
@@ -71,7 +80,7 @@ func ParseWidth(s string) ([3]int, error) {
 func CheckWidth(w [3]int) error {
 	for i, n := range w {
 		if n < 1 {
-			return fmt.Errorf("size %d is %d: must be at least 1", i, n)
+			return fmt.Errorf("%s %d: must be at least 1", axisNames[i], n)
 		}
 	}
 	if w[1]%Align != 0 || w[2]%Align != 0 {
@@ -94,6 +103,14 @@ func WindowStart(center, width, size int) (int, error) {
 	start = max(start, 0)
 	start = min(start, size-width)
 	return start, nil
+}
+
+// checkContext reports a context outside [0, MaxContext].
+func checkContext(context int) error {
+	if context < 0 || context > MaxContext {
+		return fmt.Errorf("context %d: must be in [0, %d]", context, MaxContext)
+	}
+	return nil
 }
 
 // clipInto copies src into dst, clipping each value to [HUMin, HUMax].

@@ -372,7 +372,9 @@ func TestErrors(t *testing.T) {
 		{"too wide", firstErr(Training(good, at([3]int{5, 4, 4}), [3]int{11, 8, 8})), "larger"},
 		{"odd in-plane", firstErr(Training(good, at([3]int{5, 4, 4}), [3]int{7, 6, 8})), "multiples of 4"},
 		{"slice outside", firstErrS(Validation(good, 10, 3)), "outside"},
-		{"negative context", firstErrS(Validation(good, 1, -1)), "negative"},
+		{"negative context", firstErrS(Validation(good, 1, -1)), "context -1: must be in [0, 255]"},
+		{"huge context", firstErrS(Validation(good, 1, 1<<40)), "must be in [0, 255]"},
+		{"huge context slices", Slices(good, ValOptions{Context: MaxContext + 1}, nil), "context 256: must be in"},
 		{"positive index outside", Slices(badPos, ValOptions{Context: 3}, func(*format.Slice) error { return nil }), "outside"},
 	}
 	for _, tc := range cases {
@@ -397,9 +399,19 @@ func TestParseWidth(t *testing.T) {
 	if w, err := ParseWidth(" 5, 64,128"); err != nil || w != [3]int{5, 64, 128} {
 		t.Errorf("ParseWidth(5,64,128) = %v, %v", w, err)
 	}
-	for _, s := range []string{"", "7,96", "7,96,96,1", "7,95,96", "7,96,98", "0,96,96", "7,-4,96", "a,96,96"} {
-		if _, err := ParseWidth(s); err == nil {
-			t.Errorf("ParseWidth(%q): no error", s)
+	for s, want := range map[string]string{
+		"":          "three comma-separated sizes",
+		"7,96":      "three comma-separated sizes",
+		"7,96,96,1": "three comma-separated sizes",
+		"7,95,96":   "in-plane size 95×96",
+		"7,96,98":   "in-plane size 96×98",
+		"0,96,96":   "slices 0: must be at least 1",
+		"7,-4,96":   "rows -4: must be at least 1",
+		"a,96,96":   `slices "a" is not a whole number`,
+		"7,96, x":   `cols "x" is not a whole number`,
+	} {
+		if _, err := ParseWidth(s); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseWidth(%q): error %v, want one containing %q", s, err, want)
 		}
 	}
 }

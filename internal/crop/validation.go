@@ -28,8 +28,8 @@ func Validation(ct *format.CT, s, context int) (*format.Slice, error) {
 	if err := checkCT(ct); err != nil {
 		return nil, err
 	}
-	if context < 0 {
-		return nil, fmt.Errorf("context %d: must not be negative", context)
+	if err := checkContext(context); err != nil {
+		return nil, err
 	}
 	if s < 0 || s >= ct.Shape[0] {
 		return nil, fmt.Errorf("series %s: slice %d outside [0, %d)", ct.SeriesUID, s, ct.Shape[0])
@@ -77,8 +77,8 @@ func Slices(ct *format.CT, opt ValOptions, emit func(*format.Slice) error) error
 	if err := checkCT(ct); err != nil {
 		return err
 	}
-	if opt.Context < 0 {
-		return fmt.Errorf("context %d: must not be negative", opt.Context)
+	if err := checkContext(opt.Context); err != nil {
+		return err
 	}
 	indexes := ct.PositiveIndexes
 	if opt.FullCT {

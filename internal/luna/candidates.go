@@ -4,10 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 )
 
 // Candidate is one row of candidates.csv: a position the LUNA16 candidate
@@ -54,7 +54,10 @@ func ReadCandidates(r io.Reader, name string, keep func(uid string) bool) ([]Can
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s:%d: %w", name, cs.line+1, err)
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, fmt.Errorf("%s:%d: %w", name, cs.line+1, err)
+		}
+		return nil, fmt.Errorf("%s: %w", name, err) // a read error, not a bad line
 	}
 	if cs.cols == nil {
 		return nil, fmt.Errorf("%s: empty file, expected a header line", name)
@@ -126,9 +129,9 @@ func (cs *candidateScanner) header(fields [][]byte) error {
 func (cs *candidateScanner) row(fields [][]byte) error {
 	c := Candidate{SeriesUID: cs.lastStr}
 	for i, col := range [3]string{"coordX", "coordY", "coordZ"} {
-		v, err := strconv.ParseFloat(string(bytes.TrimSpace(fields[cs.cols[col]])), 64)
+		v, err := parseFloat(cs.name, cs.line, col, string(fields[cs.cols[col]]))
 		if err != nil {
-			return fmt.Errorf("%s:%d: column %s: %q is not a number", cs.name, cs.line, col, fields[cs.cols[col]])
+			return err
 		}
 		c.CenterXYZ[i] = v
 	}

@@ -2,6 +2,7 @@ package luna
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -38,11 +39,16 @@ func columns(name string, header []string, required, optional []string) (map[str
 }
 
 // parseFloat parses the number in column col, for an error message that
-// names the file, line and column.
+// names the file, line and column. NaN and infinities are refused: no
+// coordinate or diameter can be one, and a NaN centre would turn into a
+// meaningless voxel index further down the pipeline.
 func parseFloat(name string, line int, col, s string) (float64, error) {
 	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 	if err != nil {
 		return 0, fmt.Errorf("%s:%d: column %s: %q is not a number", name, line, col, s)
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("%s:%d: column %s: %q is not a finite number", name, line, col, s)
 	}
 	return v, nil
 }

@@ -33,6 +33,12 @@ const (
 // annotations_with_malignancy.csv when present, else LUNA16's
 // annotations.csv. It fails when neither exists.
 func AnnotationsPath(dir string) (string, error) {
+	// A mistyped directory is named as such, not as one without the files.
+	if st, err := os.Stat(dir); err != nil {
+		return "", fmt.Errorf("data directory: %w", err)
+	} else if !st.IsDir() {
+		return "", fmt.Errorf("data directory %s is not a directory", dir)
+	}
 	for _, name := range []string{MalignancyFile, AnnotationsFile} {
 		p := filepath.Join(dir, name)
 		ok, err := exists(p)

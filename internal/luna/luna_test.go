@@ -1,11 +1,13 @@
 package luna
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/ctseg/ctseg/internal/sharedtest"
 )
@@ -188,6 +190,11 @@ func TestAnnotationErrors(t *testing.T) {
 	cases := []struct{ name, text, want string }{
 		{"missing column", "seriesuid,coordX,coordY,diameter_mm\n1,2,3,4\n", `lacks needed column "coordZ"`},
 		{"bad number", luna + "1.2,1,2,3,4\n1.2,1,x2,3,4\n", `t.csv:3: column coordY: "x2" is not a number`},
+		// A NaN centre once passed as a "nodule outside the volume" with voxel
+		// index -9223372036854775808.
+		{"NaN coordinate", luna + "1.2,NaN,2,3,4\n", `t.csv:2: column coordX: "NaN" is not a finite number`},
+		{"infinite diameter", luna + "1.2,1,2,3,+Inf\n", `t.csv:2: column diameter_mm: "+Inf" is not a finite number`},
+		{"overflowing coordinate", luna + "1.2,1,2,1e400,4\n", `t.csv:2: column coordZ: "1e400" is not a number`},
 		{"field count", luna + "1.2,1,2,3\n", "line 2"},
 		{"bad bool", book + "1.2,1,2,3,4,yes,\"[1]\",1\n", `t.csv:2: column mal_bool: "yes"`},
 		{"bad list", book + "1.2,1,2,3,4,True,\"[1, a]\",2\n", `t.csv:2: column mal_details: element " a"`},
@@ -254,6 +261,8 @@ func TestCandidateErrors(t *testing.T) {
 		{"missing column", "seriesuid,coordX,coordY,coordZ\na,1,2,3\n", `lacks needed column "class"`},
 		{"field count", h + "a,1,2,3,0\na,1,2,0\n", "c.csv:3: 4 fields, but the header has 5"},
 		{"bad number", h + "a,1,2,3,0\na,1,zz,3,0\n", `c.csv:3: column coordY: "zz" is not a number`},
+		{"NaN coordinate", h + "a,1,2,nan,0\n", `c.csv:2: column coordZ: "nan" is not a finite number`},
+		{"infinite coordinate", h + "a,-inf,2,3,0\n", `c.csv:2: column coordX: "-inf" is not a finite number`},
 		{"bad class", h + "a,1,2,3,2\n", `c.csv:2: column class: "2" is not 0 or 1`},
 		{"bad quote", h + "a,\"1,2,3,0\n", "c.csv:2:"},
 		{"empty uid", h + ",1,2,3,0\n", "c.csv:2: empty seriesuid"},
@@ -264,6 +273,16 @@ func TestCandidateErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: err = %v, want it to contain %q", c.name, err, c.want)
 		}
+	}
+	// A read error (such as a directory given as the file) is not a bad
+	// line: no line number in the message.
+	_, err := ReadCandidates(iotest.ErrReader(errors.New("is a directory")), "dir", nil)
+	if err == nil || err.Error() != "dir: is a directory" {
+		t.Errorf("read error: %v, want %q", err, "dir: is a directory")
+	}
+	_, err = ReadCandidates(strings.NewReader(h+"a,"+strings.Repeat("1", 2<<20)+",2,3,0\n"), "c.csv", nil)
+	if err == nil || !strings.Contains(err.Error(), "c.csv:2: ") {
+		t.Errorf("overlong line: %v, want an error naming c.csv:2", err)
 	}
 }
 
@@ -285,6 +304,10 @@ func TestSeriesUIDsAndAnnotationsPath(t *testing.T) {
 	}
 	if _, err := AnnotationsPath(dir); err == nil {
 		t.Error("AnnotationsPath of an empty dir: no error")
+	}
+	missing := filepath.Join(dir, "nope")
+	if _, err := AnnotationsPath(missing); err == nil || !strings.Contains(err.Error(), "data directory: stat "+missing) {
+		t.Errorf("AnnotationsPath of a missing dir: %v, want a data directory error", err)
 	}
 	write := func(name, text string) {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {

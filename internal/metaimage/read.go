@@ -128,6 +128,9 @@ func (h *header) dataStart(fileSize, stored int64) (int64, error) {
 		if h.headerSize < start {
 			return 0, fmt.Errorf("HeaderSize = %d points into the %d-byte header text", h.headerSize, start)
 		}
+		if h.headerSize > fileSize {
+			return 0, fmt.Errorf("HeaderSize = %d is beyond the end of the %d-byte data file", h.headerSize, fileSize)
+		}
 		return h.headerSize, nil
 	}
 	return start, nil
