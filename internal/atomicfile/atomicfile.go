@@ -7,7 +7,42 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 )
+
+// pending holds the files being written, so that a program stopped by a
+// signal can remove its temporary files (AbortPending).
+var pending = struct {
+	sync.Mutex
+	files map[*File]bool
+}{files: map[*File]bool{}}
+
+func track(f *File) *File {
+	pending.Lock()
+	defer pending.Unlock()
+	pending.files[f] = true
+	return f
+}
+
+func untrack(f *File) {
+	pending.Lock()
+	defer pending.Unlock()
+	delete(pending.files, f)
+}
+
+// AbortPending removes the temporary files of every File not yet committed
+// or aborted; a signal handler calls it before the program exits.
+func AbortPending() {
+	pending.Lock()
+	files := make([]*File, 0, len(pending.files))
+	for f := range pending.files {
+		files = append(files, f)
+	}
+	pending.Unlock()
+	for _, f := range files {
+		f.Abort()
+	}
+}
 
 // File is a pending file. Write to it, then Commit, or Abort to discard it.
 // Abort after Commit does nothing, so `defer f.Abort()` is the usual idiom.
@@ -31,7 +66,7 @@ func Create(path string) (*File, error) {
 		if err != nil {
 			return nil, fmt.Errorf("create %s: %w", path, err)
 		}
-		return &File{File: f, path: path, direct: true}, nil
+		return track(&File{File: f, path: path, direct: true}), nil
 	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
@@ -41,7 +76,7 @@ func Create(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
-	return &File{File: tmp, path: path}, nil
+	return track(&File{File: tmp, path: path}), nil
 }
 
 // Commit flushes the data to disk and renames it into place.
@@ -50,6 +85,7 @@ func (f *File) Commit() error {
 		return fmt.Errorf("%s: already committed or aborted", f.path)
 	}
 	f.done = true
+	untrack(f)
 	if f.direct {
 		if err := f.File.Close(); err != nil {
 			return fmt.Errorf("write %s: %w", f.path, err)
@@ -82,6 +118,7 @@ func (f *File) Abort() {
 		return
 	}
 	f.done = true
+	untrack(f)
 	f.File.Close()
 	if !f.direct {
 		os.Remove(f.File.Name())

@@ -73,3 +73,18 @@ func TestCreateSpecialFileWritesInPlace(t *testing.T) {
 		t.Errorf("Create(dir): %v, want an is-a-directory error", err)
 	}
 }
+
+func TestAbortPending(t *testing.T) {
+	dir := t.TempDir()
+	a, _ := Create(filepath.Join(dir, "a"))
+	b, _ := Create(filepath.Join(dir, "b"))
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	a.Write([]byte("half"))
+	AbortPending()
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != "b" {
+		t.Errorf("after AbortPending: %v, want only the committed file", entries)
+	}
+}
