@@ -1,9 +1,6 @@
 package main
 
 import (
-	"errors"
-	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -12,6 +9,7 @@ import (
 	"github.com/ctseg/ctseg/format"
 	"github.com/ctseg/ctseg/internal/crop"
 	"github.com/ctseg/ctseg/internal/geom"
+	"github.com/ctseg/ctseg/internal/streamtest"
 )
 
 // smallCT is a masked 12×96×99 CT (99 cols: validation slices get padded)
@@ -39,80 +37,29 @@ func smallCT(uid string, seed int) *format.CT {
 	return ct
 }
 
-func writeStream(t *testing.T, path string, kind format.Kind, recs ...format.Record) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w, err := format.NewWriter(f, format.Header{Kind: kind, Program: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range recs {
-		if err := w.Write(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func readStream(t *testing.T, path string) []format.Record {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r := format.NewReader(f)
-	defer r.Close()
-	var out []format.Record
-	for {
-		rec, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, rec)
-	}
-}
-
-func runCrop(args ...string) error {
-	return newApp().Run(append([]string{"crop", "--quiet"}, args...))
-}
-
 // TestStreams runs crop on two input files and compares its output with
 // the library's samples, in series order.
 func TestStreams(t *testing.T) {
-	dir := t.TempDir()
 	a, b := smallCT("1.2.a", 7), smallCT("1.2.b", 11)
-	inA, inB := filepath.Join(dir, "a.ct"), filepath.Join(dir, "b.ct")
-	writeStream(t, inA, format.KindCT, a)
-	writeStream(t, inB, format.KindCT, b)
-	check := func(args []string, want []format.Record) {
+	inA, inB := streamtest.Write(t, format.KindCT, a), streamtest.Write(t, format.KindCT, b)
+	check := func(args []string, kind format.Kind, want []format.Record) {
 		t.Helper()
-		out := filepath.Join(dir, "out.stream")
-		if err := runCrop(append(append(args, "-o", out), inA, inB)...); err != nil {
+		got, err := streamtest.Run(t, newApp(), kind, append(args, inA, inB)...)
+		if err != nil {
 			t.Fatalf("crop %v: %v", args, err)
 		}
-		got := readStream(t, out)
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("crop %v: %d records, want %d (or contents differ)", args, len(got), len(want))
 		}
 	}
-	check(nil, append(crops(t, a, crop.TrainOptions{}), crops(t, b, crop.TrainOptions{})...))
+	check(nil, format.KindCrop, append(crops(t, a, crop.TrainOptions{}), crops(t, b, crop.TrainOptions{})...))
 	w := [3]int{3, 8, 4}
-	check([]string{"--width", "3,8,4"}, append(crops(t, a, crop.TrainOptions{Width: w}), crops(t, b, crop.TrainOptions{Width: w})...))
-	check([]string{"--width", "3,8,4", "--candidates"}, append(crops(t, a, crop.TrainOptions{Width: w, Candidates: true}), crops(t, b, crop.TrainOptions{Width: w, Candidates: true})...))
+	check([]string{"--width", "3,8,4"}, format.KindCrop, append(crops(t, a, crop.TrainOptions{Width: w}), crops(t, b, crop.TrainOptions{Width: w})...))
+	check([]string{"--width", "3,8,4", "--candidates"}, format.KindCrop, append(crops(t, a, crop.TrainOptions{Width: w, Candidates: true}), crops(t, b, crop.TrainOptions{Width: w, Candidates: true})...))
 	v := crop.ValOptions{Context: 3}
-	check([]string{"--val"}, append(slices(t, a, v), slices(t, b, v)...))
+	check([]string{"--val"}, format.KindSlice, append(slices(t, a, v), slices(t, b, v)...))
 	v = crop.ValOptions{Context: 1, FullCT: true}
-	check([]string{"--val", "--full-ct", "--context", "1"}, append(slices(t, a, v), slices(t, b, v)...))
+	check([]string{"--val", "--full-ct", "--context", "1"}, format.KindSlice, append(slices(t, a, v), slices(t, b, v)...))
 }
 
 func crops(t *testing.T, ct *format.CT, o crop.TrainOptions) (out []format.Record) {
@@ -132,20 +79,17 @@ func slices(t *testing.T, ct *format.CT, o crop.ValOptions) (out []format.Record
 }
 
 func TestErrors(t *testing.T) {
-	dir := t.TempDir()
 	noMask := smallCT("1.2.nomask", 3)
 	noMask.Mask = nil
-	in, bad, cropsIn := filepath.Join(dir, "ct"), filepath.Join(dir, "nomask"), filepath.Join(dir, "crops")
-	writeStream(t, in, format.KindCT, smallCT("1.2.ok", 3))
-	writeStream(t, bad, format.KindCT, noMask)
-	writeStream(t, cropsIn, format.KindCrop, crops(t, smallCT("1.2.ok", 3), crop.TrainOptions{})...)
-	out := filepath.Join(dir, "out")
+	in := streamtest.Write(t, format.KindCT, smallCT("1.2.ok", 3))
+	bad := streamtest.Write(t, format.KindCT, noMask)
+	cropsIn := streamtest.Write(t, format.KindCrop, crops(t, smallCT("1.2.ok", 3), crop.TrainOptions{})...)
 	cases := []struct {
 		args []string
 		want string
 	}{
 		{[]string{in, bad}, "1.2.nomask: CT record has no mask"},
-		{[]string{cropsIn}, "crop"},
+		{[]string{cropsIn}, "holds crop records"},
 		{[]string{"--width", "7,95,96", in}, "--width"},
 		{[]string{"--width", "7,96", in}, "--width"},
 		{[]string{"--val", "--width", "7,96,96", in}, "--width applies to training"},
@@ -157,15 +101,13 @@ func TestErrors(t *testing.T) {
 		{[]string{"--val", "--context", "100000000000", in}, "--context 100000000000: must be in [0, 255]"},
 		{[]string{"--width", "a,96,96", in}, `slices "a" is not a whole number`},
 		{[]string{"--width", "7,0,96", in}, "rows 0: must be at least 1"},
-		{[]string{filepath.Join(dir, "missing")}, "missing"},
+		{[]string{filepath.Join(t.TempDir(), "missing")}, "missing"},
 	}
 	for _, tc := range cases {
-		err := runCrop(append([]string{"-o", out}, tc.args...)...)
+		// Run also checks that a failed run leaves no output file.
+		_, err := streamtest.Run(t, newApp(), format.KindCrop, tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("crop %v: error %v, want one containing %q", tc.args, err, tc.want)
-		}
-		if _, err := os.Stat(out); !os.IsNotExist(err) {
-			t.Errorf("crop %v failed but left %s behind", tc.args, out)
 		}
 	}
 }

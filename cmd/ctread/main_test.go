@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,6 +13,7 @@ import (
 	"github.com/ctseg/ctseg/internal/geom"
 	"github.com/ctseg/ctseg/internal/metaimage"
 	"github.com/ctseg/ctseg/internal/sharedtest"
+	"github.com/ctseg/ctseg/internal/streamtest"
 )
 
 // treeUIDs are the series of the test tree, in sorted order; subsets as
@@ -74,38 +74,16 @@ func clearShardEnv(t *testing.T) {
 	}
 }
 
-// runCtread runs the program in-process with -o FILE and returns the
-// records written, or the error.
+// runCtread runs the program in-process and returns the CT records it
+// writes, or the error.
 func runCtread(t *testing.T, args ...string) ([]*format.CT, error) {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), "out.stream")
-	argv := append([]string{"ctread", "-q", "-o", out}, args...)
-	if err := newApp().Run(argv); err != nil {
-		return nil, err
-	}
-	return readStream(t, out), nil
-}
-
-func readStream(t *testing.T, path string) []*format.CT {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r := format.NewReader(f)
-	r.Expect(format.KindCT)
+	recs, err := streamtest.Run(t, newApp(), format.KindCT, args...)
 	var cts []*format.CT
-	for {
-		rec, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return cts
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, rec := range recs {
 		cts = append(cts, rec.(*format.CT))
 	}
+	return cts, err
 }
 
 func uidsOf(cts []*format.CT) []string {

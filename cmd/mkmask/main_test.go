@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"image/png"
 	"io"
@@ -14,54 +13,8 @@ import (
 
 	"github.com/ctseg/ctseg/format"
 	"github.com/ctseg/ctseg/internal/geom"
+	"github.com/ctseg/ctseg/internal/streamtest"
 )
-
-func writeStream(t *testing.T, path string, recs ...format.Record) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	kind := format.KindCT
-	if len(recs) > 0 {
-		kind = recs[0].Kind()
-	}
-	w, err := format.NewWriter(f, format.Header{Kind: kind, Program: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range recs {
-		if err := w.Write(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func readStream(t *testing.T, path string) []format.Record {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r := format.NewReader(f)
-	defer r.Close()
-	var out []format.Record
-	for {
-		rec, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, rec)
-	}
-}
 
 // The phantom: 10×40×50 voxels of air, spacing (0.5, 0.8, 2) mm for
 // (x, y, z), origin (-10, 20, -100): voxel (i, r, c) is at
@@ -197,18 +150,14 @@ func checkPNGs(t *testing.T, dir string, ct *format.CT) {
 func TestAppStream(t *testing.T) {
 	t.Setenv("LUNA16_DIR", "")
 	dir := dataDir(t)
-	tmp := t.TempDir()
-	in := filepath.Join(tmp, "in.stream")
 	plain := phantomCT("4.5.6") // not in the nodule list: passes with an empty mask
 	plain.Mask = make([]uint8, len(plain.HU))
 	plain.Mask[0] = 1 // a stale mask is replaced
-	writeStream(t, in, phantomCT("1.2.3"), plain)
-	out := filepath.Join(tmp, "out.stream")
-	err := newApp().Run([]string{"mkmask", "--data", dir, "--threshold", "-700", "-q", "-o", out, in})
+	in := streamtest.Write(t, format.KindCT, phantomCT("1.2.3"), plain)
+	recs, err := streamtest.Run(t, newApp(), format.KindCT, "--data", dir, "--threshold", "-700", in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs := readStream(t, out)
 	if len(recs) != 2 {
 		t.Fatalf("%d records", len(recs))
 	}
@@ -221,12 +170,12 @@ func TestAppStream(t *testing.T) {
 		t.Errorf("series without nodules: mask of %d (any set: %v), positive %v", len(b.Mask), slices.Contains(b.Mask, 1), b.PositiveIndexes)
 	}
 	// --threshold 100 leaves the HU-50 nodule out: r = 2 boxes, empty mask.
-	err = newApp().Run([]string{"mkmask", "--annotations", filepath.Join(dir, "annotations_with_malignancy.csv"),
-		"--threshold", "100", "-q", "-o", out, in})
+	recs, err = streamtest.Run(t, newApp(), format.KindCT, "--annotations", filepath.Join(dir, "annotations_with_malignancy.csv"),
+		"--threshold", "100", in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a := readStream(t, out)[0].(*format.CT); slices.Contains(a.Mask, 1) || len(a.Candidates) != 0 {
+	if a := recs[0].(*format.CT); slices.Contains(a.Mask, 1) || len(a.Candidates) != 0 {
 		t.Errorf("threshold 100: mask set, or %d candidates without a candidate file", len(a.Candidates))
 	}
 }
@@ -235,10 +184,8 @@ func TestAppErrors(t *testing.T) {
 	t.Setenv("LUNA16_DIR", "")
 	dir := dataDir(t)
 	tmp := t.TempDir()
-	good := filepath.Join(tmp, "good.stream")
-	writeStream(t, good, phantomCT("1.2.3"))
-	crops := filepath.Join(tmp, "crops.stream")
-	writeStream(t, crops, &format.Crop{SeriesUID: "x", Shape: [3]int{1, 1, 1}, HU: []int16{0}, Label: []uint8{0}})
+	good := streamtest.Write(t, format.KindCT, phantomCT("1.2.3"))
+	crops := streamtest.Write(t, format.KindCrop, &format.Crop{SeriesUID: "x", Shape: [3]int{1, 1, 1}, HU: []int16{0}, Label: []uint8{0}})
 	badCSV := filepath.Join(tmp, "bad.csv")
 	if err := os.WriteFile(badCSV, []byte("seriesuid,coordX,coordY,diameter_mm\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -247,7 +194,6 @@ func TestAppErrors(t *testing.T) {
 	if err := os.WriteFile(badRow, []byte("seriesuid,coordX,coordY,coordZ,class\na,1,2,3,0\na,1,2,x,0\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(tmp, "out.stream")
 	cases := []struct {
 		args []string
 		want string
@@ -264,14 +210,11 @@ func TestAppErrors(t *testing.T) {
 		{[]string{"--data", filepath.Join(tmp, "nope"), good}, "--data: data directory: stat "},
 	}
 	for _, c := range cases {
-		args := append([]string{"mkmask", "-q", "-o", out}, c.args...)
-		err := newApp().Run(args)
+		// Run also checks that a failed run leaves no output file.
+		_, err := streamtest.Run(t, newApp(), format.KindCT, c.args...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: err = %v, want it to contain %q", c.args, err, c.want)
 		}
-	}
-	if _, err := os.Stat(out); err == nil {
-		t.Error("a failed run left an output file")
 	}
 }
 

@@ -8,32 +8,18 @@ import (
 
 	"github.com/ctseg/ctseg/format"
 	"github.com/ctseg/ctseg/internal/geom"
+	"github.com/ctseg/ctseg/internal/streamtest"
 )
 
 // writeCTStream writes a stream of n tiny CT records to a file.
 func writeCTStream(t *testing.T, n int) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "ct.msz")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w, err := format.NewWriter(f, format.Header{Kind: format.KindCT, Program: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	var recs []format.Record
 	for i := range n {
-		ct := &format.CT{SeriesUID: "1.2." + string(rune('a'+i)), Shape: [3]int{1, 2, 2}, HU: []int16{1, 2, 3, 4},
-			Geometry: geom.Geometry{Spacing: [3]float64{1, 1, 1}, Direction: geom.Identity}}
-		if err := w.Write(ct); err != nil {
-			t.Fatal(err)
-		}
+		recs = append(recs, &format.CT{SeriesUID: "1.2." + string(rune('a'+i)), Shape: [3]int{1, 2, 2}, HU: []int16{1, 2, 3, 4},
+			Geometry: geom.Geometry{Spacing: [3]float64{1, 1, 1}, Direction: geom.Identity}})
 	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return streamtest.Write(t, format.KindCT, recs...)
 }
 
 // runWithStdout runs streamcat with stdout redirected to out.
