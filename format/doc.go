@@ -9,6 +9,28 @@
 //
 //	header, record*, trailer
 //
+// # Frames and hints
+//
+// The zstd layer is a sequence of frames, each preceded by a hint: a zstd
+// skippable frame (magic 0x184D2A5C; RFC 8878 §3.1.2) that zstd decoders,
+// `zstd -d` included, skip. Its 16-byte payload is
+//
+//	id     4 bytes     "ctsH"
+//	csize  uint32 LE   size of the next (ordinary) zstd frame, compressed
+//	dsize  uint32 LE   its size decompressed, at most 32 MiB
+//	flags  uint32 LE   1: the frame starts a tensor's data;
+//	                   2: the frame ends a tensor's data; other bits 0
+//
+// A frame holds at most FrameSize (8 MiB) decompressed bytes. The data of
+// a tensor of 1 MiB or more starts and ends on frame boundaries: its frames
+// hold nothing else, the first flagged 1, the last 2 (one frame may be
+// both). Hints let a reader read frames ahead and decompress several at
+// once, and let a stage that passes a tensor on unchanged copy its
+// compressed frames instead of compressing it again. Hints are optional:
+// a stream written as one streaming frame (slice streams) has none, and a
+// reader decodes whatever follows the last hint as plain zstd. Frame
+// boundaries say nothing about record boundaries.
+//
 // Several streams may follow one another in a file or pipe (cat a b): a
 // reader handles each header … trailer group in turn. A stream that ends
 // before its trailer is truncated, and that is an error: a consumer never

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/ctseg/ctseg/internal/geom"
 )
@@ -228,26 +229,73 @@ func TestWriterRefusesBadRecords(t *testing.T) {
 	}
 }
 
+// FuzzReader fuzzes whole streams: hints, zstd frames and records. The
+// records it reads are written on through the reader's pool (passthrough)
+// and must read back the same.
 func FuzzReader(f *testing.F) {
+	oldConc, oldBulk := decoderConcurrency, bulkMin
+	f.Cleanup(func() { decoderConcurrency, bulkMin = oldConc, oldBulk })
 	decoderConcurrency = 1
-	f.Add(encode(f, KindCT, testCT("1.2.3", true)))
-	f.Add(encode(f, KindCrop, testCrop()))
+	bulkMin = 64 // tensors of small seeds get frames of their own
+	small := WriterOptions{FrameSize: 256}
+	f.Add(encodeOpt(f, small, KindCT, testCT("1.2.3", true)))
+	f.Add(encodeOpt(f, small, KindCrop, testCrop()))
 	f.Add(encode(f, KindSlice, testSlice()))
-	f.Add(encode(f, KindPrediction, testPrediction()))
+	f.Add(encodeOpt(f, small, KindPrediction, testPrediction()))
+	f.Add(append(encodeOpt(f, small, KindCT, testCT("a", false)), encodeOpt(f, WriterOptions{Window: 1 << 20}, KindCT, testCT("b", true))...))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
+		var pool Pool
+		pool.writers.Store(true) // as a passthrough stage's: the writer comes below
 		r := NewReader(bytes.NewReader(data))
 		defer r.Close()
+		r.UsePool(&pool)
+		var recs []Record
 		for i := 0; i < 1000; i++ {
 			rec, err := r.Next()
 			if err != nil {
-				return
+				break
 			}
 			if rec.check() != nil {
 				t.Fatal("reader returned a record that fails its check")
 			}
+			if len(recs) > 0 && rec.Kind() != recs[0].Kind() {
+				break
+			}
+			recs = append(recs, rec)
+		}
+		if len(recs) == 0 {
+			return
+		}
+		var buf bytes.Buffer
+		w, err := NewWriterOptions(&buf, Header{Kind: recs[0].Kind()}, WriterOptions{FrameSize: 256, Pool: &pool})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rec := range recs {
+			if err := w.Write(rec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		got, err := decodeAll(buf.Bytes(), "")
+		if err != nil || !bytes.Equal(recordBytes(got), recordBytes(recs)) {
+			t.Fatalf("records written through the pool read back differently (%v)", err)
 		}
 	})
+}
+
+// recordBytes encodes records as msgpack, for comparisons in which NaN
+// equals NaN.
+func recordBytes(recs []Record) []byte {
+	var buf bytes.Buffer
+	e := enc{e: msgpack.NewEncoder(&buf), w: &buf}
+	for _, r := range recs {
+		encodeRecord(&e, r)
+	}
+	return buf.Bytes()
 }
 
 // FuzzDecode fuzzes the msgpack layer directly (uncompressed input), where

@@ -13,10 +13,12 @@ import (
 // of up to size bytes, several frames at a time, and writes them in order.
 // A streaming zstd encoder compresses on one core; cutting the stream into
 // frames lets a CT record use every core, as `zstd -T0` does, for a small
-// loss of ratio at frame edges. Readers see one ordinary zstd stream.
+// loss of ratio at frame edges. Before each frame goes a hint (hint.go), a
+// skippable frame that ordinary zstd decoders ignore: readers see one
+// ordinary zstd stream.
 //
-// Large writes are compressed in place, without a copy: Write may keep
-// references to p until Release returns.
+// A large tensor's data (WriteTensor) is compressed in place, without a
+// copy, and the caller keeps it unchanged until Release returns.
 type frameWriter struct {
 	w        io.Writer
 	enc      *zstd.Encoder // EncodeAll is safe for concurrent use
@@ -26,6 +28,7 @@ type frameWriter struct {
 	done     chan struct{}  // closed when the writing goroutine ends
 	free     chan []byte    // buffers for reuse: fresh memory costs page faults
 	borrowed []*frameJob    // jobs compressing the caller's memory
+	hints    bool           // put a hint (hint.go) before every frame
 
 	mu  sync.Mutex
 	err error
@@ -34,29 +37,65 @@ type frameWriter struct {
 type frameJob struct {
 	in, out  []byte
 	borrowed bool // in belongs to the caller
+	raw      bool // out is compressed frames from elsewhere, written as they are
+	flags    uint32
 	ready    chan struct{}
+	written  chan struct{} // for raw jobs: closed once out is written (or dropped)
 }
 
 func newFrameWriter(w io.Writer, enc *zstd.Encoder, size, inFlight int) *frameWriter {
 	f := &frameWriter{w: w, enc: enc, size: size, jobs: make(chan *frameJob, inFlight),
-		done: make(chan struct{}), free: make(chan []byte, 2*inFlight+2)}
+		done: make(chan struct{}), free: make(chan []byte, 2*inFlight+2), hints: size <= maxHintFrame}
 	go f.writeLoop()
 	return f
 }
 
-// Write takes p. Whole frames of p are compressed where they lie, so the
-// caller must not change p until Release.
+// WriteTensor compresses a tensor's data as frames of its own, the first
+// starting at its first byte and the last ending at its last, so that a
+// reader can pass the frames on without recompressing them. Like Write, it
+// compresses p in place.
+func (f *frameWriter) WriteTensor(p []byte) error {
+	if err := f.Flush(); err != nil {
+		return err
+	}
+	for i := 0; i < len(p); i += f.size {
+		var flags uint32
+		if i == 0 {
+			flags |= hintFirst
+		}
+		end := min(i+f.size, len(p))
+		if end == len(p) {
+			flags |= hintLast
+		}
+		f.dispatch(p[i:end:end], true, flags)
+	}
+	return f.failed()
+}
+
+// WriteFrames writes complete compressed frames (with their hints), in
+// order with what was written before. b must not change until Release
+// returns.
+func (f *frameWriter) WriteFrames(b [][]byte) error {
+	if err := f.Flush(); err != nil {
+		return err
+	}
+	for _, fr := range b {
+		j := &frameJob{out: fr, raw: true, ready: make(chan struct{}), written: make(chan struct{})}
+		close(j.ready)
+		f.borrowed = append(f.borrowed, j)
+		f.jobs <- j
+	}
+	return f.failed()
+}
+
+// Write copies p into frames. (It must copy: the caller may be a
+// bufio.Writer that reuses its buffer as soon as Write returns.)
 func (f *frameWriter) Write(p []byte) (int, error) {
 	if err := f.failed(); err != nil {
 		return 0, err
 	}
 	n := len(p)
 	for len(p) > 0 {
-		if len(f.buf) == 0 && len(p) >= f.size {
-			f.dispatch(p[:f.size:f.size], true)
-			p = p[f.size:]
-			continue
-		}
 		if f.buf == nil {
 			f.buf = f.getBuf()
 		}
@@ -64,7 +103,7 @@ func (f *frameWriter) Write(p []byte) (int, error) {
 		f.buf = f.buf[:len(f.buf)+k]
 		p = p[k:]
 		if len(f.buf) == f.size {
-			f.dispatch(f.buf, false)
+			f.dispatch(f.buf, false, 0)
 			f.buf = nil
 		}
 	}
@@ -75,16 +114,20 @@ func (f *frameWriter) Write(p []byte) (int, error) {
 // so that the consumer gets every complete record soon.
 func (f *frameWriter) Flush() error {
 	if len(f.buf) > 0 {
-		f.dispatch(f.buf, false)
+		f.dispatch(f.buf, false, 0)
 		f.buf = nil
 	}
 	return f.failed()
 }
 
-// Release waits until no frame refers to memory passed to Write.
+// Release waits until no frame refers to memory passed to WriteTensor or
+// WriteFrames.
 func (f *frameWriter) Release() {
 	for _, j := range f.borrowed {
 		<-j.ready
+		if j.raw {
+			<-j.written
+		}
 	}
 	f.borrowed = f.borrowed[:0]
 }
@@ -98,14 +141,21 @@ func (f *frameWriter) Close() error {
 	return f.failed()
 }
 
-func (f *frameWriter) dispatch(in []byte, borrowed bool) {
-	j := &frameJob{in: in, borrowed: borrowed, ready: make(chan struct{})}
+func (f *frameWriter) dispatch(in []byte, borrowed bool, flags uint32) {
+	j := &frameJob{in: in, borrowed: borrowed, flags: flags, ready: make(chan struct{})}
 	if borrowed {
 		f.borrowed = append(f.borrowed, j)
 	}
 	out := f.getBuf()[:0]
 	go func() {
-		j.out = f.enc.EncodeAll(j.in, out)
+		if !f.hints {
+			j.out = f.enc.EncodeAll(j.in, out)
+			close(j.ready)
+			return
+		}
+		// The hint goes first in the same buffer: one write per frame.
+		j.out = f.enc.EncodeAll(j.in, out[:hintLen])
+		putHint(j.out, frameHint{csize: len(j.out) - hintLen, dsize: len(j.in), flags: j.flags})
 		close(j.ready)
 	}()
 	f.jobs <- j
@@ -120,6 +170,10 @@ func (f *frameWriter) writeLoop() {
 				f.setErr(err)
 			}
 		}
+		if j.raw {
+			close(j.written) // not ours to reuse
+			continue
+		}
 		if !j.borrowed {
 			f.putBuf(j.in)
 		}
@@ -132,7 +186,7 @@ func (f *frameWriter) getBuf() []byte {
 	case b := <-f.free:
 		return b[:0]
 	default:
-		return bigbuf.Bytes(f.size + f.size/64 + 1024)[:0]
+		return bigbuf.Bytes(hintLen + maxCompressed(f.size))[:0]
 	}
 }
 

@@ -33,6 +33,7 @@ type hashReader struct {
 	hashedTo int // buf[:hashedTo] is already in crc
 	crc      uint32
 	err      error
+	skipHash bool // readFull: consumed bytes are hashed by the caller
 }
 
 func newHashReader(r io.Reader) *hashReader {
@@ -47,10 +48,31 @@ func (h *hashReader) sum() uint32 {
 
 func (h *hashReader) flushHash() {
 	if h.pos > h.hashedTo {
-		h.crc = crc32.Update(h.crc, castagnoli, h.buf[h.hashedTo:h.pos])
+		if !h.skipHash {
+			h.crc = crc32.Update(h.crc, castagnoli, h.buf[h.hashedTo:h.pos])
+		}
 		h.hashedTo = h.pos
 	}
 }
+
+// readFull reads len(p) bytes and returns their CRC-32C, which it also
+// adds to the running checksum: one pass over p for both.
+func (h *hashReader) readFull(p []byte) (uint32, error) {
+	h.flushHash()
+	h.skipHash = true
+	_, err := io.ReadFull(h, p)
+	h.flushHash()
+	h.skipHash = false
+	if err != nil {
+		return 0, err // the running checksum no longer matters
+	}
+	c := crc32.Checksum(p, castagnoli)
+	h.crc = crcCombine(h.crc, c, int64(len(p)))
+	return c, nil
+}
+
+// buffered is the number of bytes read ahead and not yet consumed.
+func (h *hashReader) buffered() int { return h.end - h.pos }
 
 func (h *hashReader) fill() error {
 	if h.err != nil {
@@ -100,7 +122,9 @@ func (h *hashReader) Read(p []byte) (int, error) {
 			h.flushHash()
 			h.pos, h.end, h.hashedTo = 0, 0, 0
 			n, err := h.r.Read(p)
-			h.crc = crc32.Update(h.crc, castagnoli, p[:n])
+			if !h.skipHash {
+				h.crc = crc32.Update(h.crc, castagnoli, p[:n])
+			}
 			if err != nil {
 				h.err = err
 			}

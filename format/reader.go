@@ -20,13 +20,15 @@ var (
 	ErrCorrupt   = errors.New("corrupt record")
 )
 
-// decoderConcurrency is the number of zstd decoding goroutines: 2 lets
-// decompression run ahead of record decoding. Fuzz tests set it to 1.
+// decoderConcurrency is how many hinted frames a reader reads ahead and
+// decompresses at once (and the streaming decoder's concurrency): 2 lets
+// decompression run ahead of record decoding on two cores. Fuzz tests set
+// it to 1.
 var decoderConcurrency = 2
 
 // Reader reads records from one or more concatenated streams.
 type Reader struct {
-	zr      *zstd.Decoder
+	src     *frameSource
 	hr      *hashReader
 	d       dec
 	name    string // for errors: the input's name
@@ -40,13 +42,14 @@ type Reader struct {
 
 // NewReader reads streams from r.
 func NewReader(r io.Reader) *Reader {
-	zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(decoderConcurrency), zstd.WithDecoderMaxWindow(1<<27))
-	rd := &Reader{zr: zr}
+	src, err := newFrameSource(r, decoderConcurrency)
+	rd := &Reader{src: src}
 	if err != nil {
 		rd.err = rd.wrap(err)
 		return rd
 	}
-	rd.setSource(zr)
+	rd.setSource(src)
+	rd.d.src = src
 	return rd
 }
 
@@ -60,7 +63,7 @@ func newRawReader(r io.Reader) *Reader {
 
 func (r *Reader) setSource(src io.Reader) {
 	r.hr = newHashReader(src)
-	r.d = dec{d: msgpack.NewDecoder(r.hr), r: r.hr, free: &freeList{}}
+	r.d = dec{d: msgpack.NewDecoder(r.hr), r: r.hr, hr: r.hr, free: &freeList{}}
 }
 
 // SetName sets what errors call the input ("stdin", a file name).
@@ -75,8 +78,8 @@ func (r *Reader) Header() *Header { return r.header }
 
 // Close releases the decompressor's goroutines.
 func (r *Reader) Close() {
-	if r.zr != nil {
-		r.zr.Close()
+	if r.src != nil {
+		r.src.Close()
 	}
 }
 
@@ -143,6 +146,9 @@ func (r *Reader) next() (Record, error) {
 // truncated classifies a decoding error: an early end of input is a
 // truncated stream, anything else a corrupt one.
 func (r *Reader) truncated(err error, where string) error {
+	if errors.Is(err, ErrTruncated) || errors.Is(err, ErrCorrupt) {
+		return fmt.Errorf("%s: %w", where, err) // from the frame source
+	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("%w: input ends %s", ErrTruncated, where)
 	}
@@ -178,6 +184,8 @@ func (r *Reader) readHeader() error {
 			return io.EOF
 		case err == io.EOF:
 			return ErrEmpty
+		case errors.Is(err, ErrTruncated) || errors.Is(err, ErrCorrupt):
+			return err
 		case errors.Is(err, zstd.ErrMagicMismatch):
 			return fmt.Errorf("%w: input is not zstd-compressed", ErrNotStream)
 		case errors.Is(err, io.ErrUnexpectedEOF):

@@ -29,6 +29,9 @@ type enc struct {
 	e   *msgpack.Encoder
 	w   io.Writer
 	err error
+	// bulk, when set, writes tensor data of bulkMin bytes or more in
+	// place of w (Writer.writeBulk).
+	bulk func(data []byte) error
 }
 
 func (e *enc) key(k string) {
@@ -118,7 +121,11 @@ func (e *enc) tensor(k, dtype string, shape []int, data []byte) {
 	if e.err == nil {
 		e.err = e.e.EncodeBytesLen(len(data))
 	}
-	if e.err == nil {
+	switch {
+	case e.err != nil:
+	case e.bulk != nil && len(data) >= bulkMin:
+		e.err = e.bulk(data)
+	default:
 		_, e.err = e.w.Write(data)
 	}
 }
@@ -168,7 +175,10 @@ func float32Bytes(s []float32) []byte {
 type dec struct {
 	d    *msgpack.Decoder
 	r    io.Reader
+	hr   *hashReader // r, when reading a stream
 	free *freeList
+	src  *frameSource // nil for raw (uncompressed) input
+	pool *Pool        // where to remember tensors for passthrough; nil: nowhere
 }
 
 // eachKey calls f for every key of the map that comes next; f must consume
@@ -379,13 +389,30 @@ func (d *dec) tensorData(t *rawTensor) error {
 	default:
 		t.data = d.free.bytes(n)
 	}
-	if _, err := io.ReadFull(d.r, t.data); err != nil {
+	if err := d.readData(t.data); err != nil {
 		return err
 	}
 	if !littleEndianHost {
 		t.fromLittleEndian()
 	}
 	return nil
+}
+
+// readData reads a tensor's data. Data that starts and ends on the edges of
+// hinted frames is remembered in the pool with its compressed frames.
+func (d *dec) readData(data []byte) error {
+	capture := d.pool != nil && d.src != nil && len(data) >= bulkMin && d.pool.passing() &&
+		d.hr.buffered() == 0 && d.src.startCapture()
+	if !capture {
+		_, err := io.ReadFull(d.r, data)
+		return err
+	}
+	crc, err := d.hr.readFull(data)
+	frames := d.src.endCapture()
+	if err == nil && frames != nil && d.hr.buffered() == 0 {
+		d.pool.remember(data, crc, frames)
+	}
+	return err
 }
 
 // fromLittleEndian fills the typed slices from data on big-endian hosts,

@@ -3,6 +3,7 @@ package format
 import (
 	"bufio"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"runtime"
 	"time"
@@ -43,7 +44,8 @@ type WriterOptions struct {
 	// GOMAXPROCS.
 	Concurrency int
 	// FrameSize is the most bytes compressed as one independent zstd frame;
-	// zero means 8 MiB.
+	// zero means 8 MiB. Frames of more than 32 MiB get no hints (see the
+	// package doc), so readers decode them on one core.
 	FrameSize int
 	// Window, when not zero, makes the stream one zstd frame compressed on
 	// one core, with matches up to Window bytes back. Records that repeat
@@ -51,7 +53,18 @@ type WriterOptions struct {
 	// slices) compress several times smaller so; independent frames cannot
 	// see across their edges.
 	Window int
+	// Pool, when not nil, is the pool of the Readers whose records this
+	// Writer writes on. A tensor that such a Reader decoded from frames of
+	// its own (see the package doc) and that is unchanged (same length and
+	// CRC-32C) is written as the very same compressed frames, without
+	// recompressing it. Not with Window.
+	Pool *Pool
 }
+
+// bulkMin is the size from which a tensor's data gets zstd frames of its
+// own (with Window zero), so that a reader can pass them through. The fuzz
+// tests lower it, to reach passthrough with small inputs.
+var bulkMin = 1 << 20
 
 // compressor is the zstd layer under a Writer: independent frames
 // compressed in parallel (frameWriter), or one streaming frame
@@ -73,6 +86,8 @@ func (streamWriter) Release() {}
 type Writer struct {
 	kind  Kind
 	zw    compressor
+	fw    *frameWriter // zw, when the stream is independent frames
+	pool  *Pool
 	bw    *bufio.Writer
 	hw    *hashWriter
 	e     enc
@@ -101,13 +116,20 @@ func NewWriterOptions(w io.Writer, h Header, opt WriterOptions) (*Writer, error)
 	if opt.FrameSize <= 0 {
 		opt.FrameSize = 8 << 20
 	}
+	if opt.Pool != nil && opt.Window == 0 {
+		opt.Pool.writers.Store(true)
+	}
 	zw, err := newCompressor(w, opt)
 	if err != nil {
 		return nil, fmt.Errorf("format: %w", err)
 	}
-	sw := &Writer{kind: h.Kind, zw: zw, bw: bufio.NewWriterSize(zw, 256<<10)}
+	sw := &Writer{kind: h.Kind, zw: zw, bw: bufio.NewWriterSize(zw, 256<<10), pool: opt.Pool}
 	sw.hw = &hashWriter{w: sw.bw}
 	sw.e = enc{e: msgpack.NewEncoder(sw.hw), w: sw.hw}
+	if fw, ok := zw.(*frameWriter); ok {
+		sw.fw = fw
+		sw.e.bulk = sw.writeBulk
+	}
 	sw.writeHeader(h)
 	if sw.err != nil {
 		return nil, sw.err
@@ -154,6 +176,22 @@ func windowSize(n int) int {
 		w <<= 1
 	}
 	return w
+}
+
+// writeBulk writes a large tensor's data as frames of its own: the frames
+// a Reader decoded it from when the pool knows them and the data is
+// unchanged, else freshly compressed ones.
+func (w *Writer) writeBulk(data []byte) error {
+	if err := w.bw.Flush(); err != nil {
+		return err
+	}
+	crc := crc32.Checksum(data, castagnoli)
+	w.hw.crc = crcCombine(w.hw.crc, crc, int64(len(data)))
+	w.hw.n += int64(len(data))
+	if frames := w.pool.frames(data, crc); frames != nil {
+		return w.fw.WriteFrames(frames)
+	}
+	return w.fw.WriteTensor(data)
 }
 
 // Write appends one record. Its kind must be the stream's.

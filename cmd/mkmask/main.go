@@ -60,7 +60,7 @@ func run(c *cli.Context) error {
 	}
 	in := cliutil.OpenInput(c, format.KindCT)
 	defer in.Close()
-	out, err := cliutil.CreateOutput(c, format.KindCT)
+	out, err := cliutil.CreateOutputFrom(c, format.KindCT, in)
 	if err != nil {
 		return err
 	}
@@ -78,6 +78,11 @@ func newMasker(c *cli.Context) (*masker, error) {
 	th := c.Float64("threshold")
 	if math.IsNaN(th) || math.IsInf(th, 0) {
 		return nil, fmt.Errorf("--threshold %v: must be a finite number of HU", th)
+	}
+	if c.IsSet("annotations") && c.String("annotations") == "" {
+		// Not a silent fall-back to DIR's list: `--annotations "$F"` with F
+		// unset is a mistake, as it is for --candidates.
+		return nil, errors.New("--annotations: empty file name")
 	}
 	annPath, candPath, err := csvPaths(c.String("data"), c.String("annotations"), c.String("candidates"), c.IsSet("candidates"))
 	if err != nil {

@@ -8,8 +8,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
+	"syscall"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/urfave/cli/v2"
@@ -25,13 +28,72 @@ import (
 func Run(app *cli.App) {
 	app.HideHelpCommand = true
 	app.ExitErrHandler = func(*cli.Context, error) {} // errors are printed below
+	// A usage error is one line on stderr, like every other error: the
+	// full help on stdout would go down the pipe as if it were a stream.
+	app.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
+		return fmt.Errorf("%w (see %s --help)", err, app.Name)
+	}
 	stop := startProfile(app.Name)
+	abortOnSignal(app.Name)
+	os.Args = FlagsFirst(app.Flags, os.Args)
 	err := app.Run(os.Args)
 	stop()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", app.Name, err)
 		os.Exit(1)
 	}
+}
+
+// FlagsFirst moves the flags that follow file names in front of them:
+// urfave/cli stops reading flags at the first other argument, so
+// `crop in.msz -o out.msz` would take "-o" and "out.msz" for input files
+// (and write the stream to stdout). Arguments after "--" stay file names.
+func FlagsFirst(flags []cli.Flag, args []string) []string {
+	takesValue := map[string]bool{}
+	for _, f := range flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			takesValue[n] = !isBool
+		}
+	}
+	out := []string{args[0]}
+	var files []string
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return append(append(append(out, "--"), files...), args[i+1:]...)
+		case a == "-" || !strings.HasPrefix(a, "-"):
+			files = append(files, a)
+		default:
+			out = append(out, a)
+			name := strings.TrimLeft(a, "-")
+			if !strings.Contains(name, "=") && takesValue[name] && i+1 < len(args) {
+				i++
+				out = append(out, args[i])
+			}
+		}
+	}
+	return append(out, files...)
+}
+
+// abortOnSignal makes SIGINT, SIGTERM and SIGHUP remove the temporary
+// files of unfinished outputs before the program exits with 128+signal, as
+// a shell reports a killed command. A stream on stdout simply stops without
+// its trailer, which readers report as truncated.
+func abortOnSignal(prog string) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		sig := <-ch
+		atomicfile.AbortPending()
+		fmt.Fprintf(os.Stderr, "%s: stopped by %v\n", prog, sig)
+		code := 128 + 1
+		if s, ok := sig.(syscall.Signal); ok {
+			code = 128 + int(s)
+		}
+		os.Exit(code)
+	}()
 }
 
 func startProfile(prog string) func() {
@@ -170,8 +232,21 @@ func CreateOutput(c *cli.Context, k format.Kind) (*Output, error) {
 	return NewOutput(c.String("output"), format.Header{Kind: k, Program: c.App.Name, Args: os.Args[1:]})
 }
 
+// CreateOutputFrom is CreateOutput for a program that writes records of
+// in on: their unchanged large tensors (a CT's HU) keep the compressed
+// frames they came in, instead of being compressed again.
+func CreateOutputFrom(c *cli.Context, k format.Kind, in *Input) (*Output, error) {
+	opt := writerOptions(k)
+	opt.Pool = &in.pool
+	return newOutput(c.String("output"), format.Header{Kind: k, Program: c.App.Name, Args: os.Args[1:]}, opt)
+}
+
 // NewOutput starts a stream on path ("-" or "" for stdout).
 func NewOutput(path string, h format.Header) (*Output, error) {
+	return newOutput(path, h, writerOptions(h.Kind))
+}
+
+func newOutput(path string, h format.Header, opt format.WriterOptions) (*Output, error) {
 	o := &Output{}
 	var w io.Writer = os.Stdout
 	if path != "" && path != "-" {
@@ -188,7 +263,7 @@ func NewOutput(path string, h format.Header) (*Output, error) {
 	} else if isTerminal(os.Stdout) {
 		return nil, errors.New("refusing to write a binary stream to a terminal: redirect stdout or use --output FILE")
 	}
-	fw, err := format.NewWriterOptions(w, h, writerOptions(h.Kind))
+	fw, err := format.NewWriterOptions(w, h, opt)
 	if err != nil {
 		if o.file != nil {
 			o.file.Abort()

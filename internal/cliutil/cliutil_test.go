@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/ctseg/ctseg/format"
 	"github.com/ctseg/ctseg/internal/geom"
 )
@@ -91,3 +93,12 @@ func TestInputErrorsNameTheFile(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func TestFlagsFirst(t *testing.T) {
+	flags := []cli.Flag{OutputFlag(), QuietFlag(), &cli.IntFlag{Name: "context"}}
+	got := FlagsFirst(flags, []string{"crop", "a.msz", "-o", "out.msz", "b.msz", "-q", "--context=2", "--context", "-3", "-", "--", "-odd"})
+	want := []string{"crop", "-o", "out.msz", "-q", "--context=2", "--context", "-3", "--", "a.msz", "b.msz", "-", "-odd"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("got  %v\nwant %v", got, want)
+	}
+}
