@@ -381,3 +381,14 @@ func TestStreamingWindowRoundTrip(t *testing.T) {
 		t.Error("records differ after a streaming-window round trip")
 	}
 }
+
+func TestHeaderOfEmptyStream(t *testing.T) {
+	r := NewReader(bytes.NewReader(encode(t, KindSlice)))
+	defer r.Close()
+	if _, err := r.Next(); err != io.EOF {
+		t.Fatalf("empty stream: %v, want io.EOF", err)
+	}
+	if h := r.Header(); h == nil || h.Kind != KindSlice || h.Program != "test" {
+		t.Errorf("header after an empty stream: %+v", h)
+	}
+}

@@ -31,12 +31,13 @@ type Reader struct {
 	src     *frameSource
 	hr      *hashReader
 	d       dec
-	name    string // for errors: the input's name
-	want    Kind   // "" accepts any kind
-	header  *Header
-	streams int    // headers seen
-	count   uint64 // records in the current stream
-	index   uint64 // records in all streams
+	name    string  // for errors: the input's name
+	want    Kind    // "" accepts any kind
+	header  *Header // of the stream being read; nil between streams
+	last    *Header // of the last stream started
+	streams int     // headers seen
+	count   uint64  // records in the current stream
+	index   uint64  // records in all streams
 	err     error
 }
 
@@ -73,8 +74,15 @@ func (r *Reader) SetName(name string) { r.name = name }
 // naming the stage that wanted them.
 func (r *Reader) Expect(k Kind) { r.want = k }
 
-// Header is the header of the stream being read, or nil before the first.
-func (r *Reader) Header() *Header { return r.header }
+// Header is the header of the stream being read, or of the last stream
+// finished (so an empty stream's header can still be seen after Next
+// returned io.EOF); nil before the first.
+func (r *Reader) Header() *Header {
+	if r.header != nil {
+		return r.header
+	}
+	return r.last
+}
 
 // Close releases the decompressor's goroutines.
 func (r *Reader) Close() {
@@ -219,6 +227,7 @@ func (r *Reader) readHeader() error {
 		return fmt.Errorf("%w: the stream holds %s records (written by %s), this program reads %s records", ErrKind, h.Kind, h.Program, r.want)
 	}
 	r.header = &h.Header
+	r.last = r.header
 	r.streams++
 	r.count = 0
 	return nil
