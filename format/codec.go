@@ -233,21 +233,30 @@ func (d *dec) crop() (*Crop, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.Shape, c.HU, c.Label, err = image("crop", hu, label)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// image checks the hu and label tensors of a crop or slice record:
+// hu int16 [channels, rows, cols], label uint8 [rows, cols].
+func image(kind string, hu, label *rawTensor) (shape [3]int, v []int16, l []uint8, err error) {
 	if hu == nil || label == nil {
-		return nil, fmt.Errorf("crop record needs hu and label")
+		return shape, nil, nil, fmt.Errorf("%s record needs hu and label", kind)
 	}
 	if len(hu.shape) != 3 {
-		return nil, fmt.Errorf("hu: shape %v, want 3 dimensions", hu.shape)
+		return shape, nil, nil, fmt.Errorf("hu: shape %v, want 3 dimensions", hu.shape)
 	}
-	copy(c.Shape[:], hu.shape)
-	if err := hu.as(dtInt16, c.Shape[:]...); err != nil {
-		return nil, fmt.Errorf("hu: %w", err)
+	copy(shape[:], hu.shape)
+	if err := hu.as(dtInt16, shape[:]...); err != nil {
+		return shape, nil, nil, fmt.Errorf("hu: %w", err)
 	}
-	if err := label.as(dtUint8, c.Shape[1:]...); err != nil {
-		return nil, fmt.Errorf("label: %w", err)
+	if err := label.as(dtUint8, shape[1:]...); err != nil {
+		return shape, nil, nil, fmt.Errorf("label: %w", err)
 	}
-	c.HU, c.Label = hu.i16, label.data
-	return c, nil
+	return shape, hu.i16, label.data, nil
 }
 
 func (d *dec) slice() (*Slice, error) {
@@ -274,20 +283,10 @@ func (d *dec) slice() (*Slice, error) {
 	if err != nil {
 		return nil, err
 	}
-	if hu == nil || label == nil {
-		return nil, fmt.Errorf("slice record needs hu and label")
+	s.Shape, s.HU, s.Label, err = image("slice", hu, label)
+	if err != nil {
+		return nil, err
 	}
-	if len(hu.shape) != 3 {
-		return nil, fmt.Errorf("hu: shape %v, want 3 dimensions", hu.shape)
-	}
-	copy(s.Shape[:], hu.shape)
-	if err := hu.as(dtInt16, s.Shape[:]...); err != nil {
-		return nil, fmt.Errorf("hu: %w", err)
-	}
-	if err := label.as(dtUint8, s.Shape[1:]...); err != nil {
-		return nil, fmt.Errorf("label: %w", err)
-	}
-	s.HU, s.Label = hu.i16, label.data
 	return s, nil
 }
 

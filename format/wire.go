@@ -235,7 +235,9 @@ func (d *dec) arrayLen(max int) (int, error) {
 	return n, nil
 }
 
-func (d *dec) ints(max int) ([]int, error) {
+// array decodes an array of at most max elements with elem. It grows the
+// slice as elements arrive: a corrupt length must not allocate up front.
+func array[T any](d *dec, max int, elem func() (T, error)) ([]T, error) {
 	n, err := d.arrayLen(max)
 	if err != nil {
 		return nil, err
@@ -243,9 +245,9 @@ func (d *dec) ints(max int) ([]int, error) {
 	if n == 0 {
 		return nil, nil // as the writer had it: nil and empty are not told apart
 	}
-	v := make([]int, 0, min(n, 1024))
+	v := make([]T, 0, min(n, 1024))
 	for i := 0; i < n; i++ {
-		x, err := d.int()
+		x, err := elem()
 		if err != nil {
 			return nil, err
 		}
@@ -254,39 +256,11 @@ func (d *dec) ints(max int) ([]int, error) {
 	return v, nil
 }
 
-func (d *dec) floats(max int) ([]float64, error) {
-	n, err := d.arrayLen(max)
-	if err != nil {
-		return nil, err
-	}
-	if n == 0 {
-		return nil, nil // as the writer had it: nil and empty are not told apart
-	}
-	v := make([]float64, n)
-	for i := range v {
-		if v[i], err = d.float(); err != nil {
-			return nil, err
-		}
-	}
-	return v, nil
-}
+func (d *dec) ints(max int) ([]int, error) { return array(d, max, d.int) }
 
-func (d *dec) strs(max int) ([]string, error) {
-	n, err := d.arrayLen(max)
-	if err != nil {
-		return nil, err
-	}
-	if n == 0 {
-		return nil, nil // as the writer had it: nil and empty are not told apart
-	}
-	v := make([]string, n)
-	for i := range v {
-		if v[i], err = d.str(); err != nil {
-			return nil, err
-		}
-	}
-	return v, nil
-}
+func (d *dec) floats(max int) ([]float64, error) { return array(d, max, d.float) }
+
+func (d *dec) strs(max int) ([]string, error) { return array(d, max, d.str) }
 
 // fixed decodes an array of exactly len(dst) numbers into dst.
 func (d *dec) fixedInts(dst []int) error {
