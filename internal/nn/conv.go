@@ -68,11 +68,7 @@ func (s Conv) ForwardCat(x Cat, w, b, y []float32, ep Epilogue, workers int) {
 	kc := s.Cin * s.K * s.K
 	hw := s.H * s.W
 	rows := bandRows(kc, s.H, s.W)
-	bands := (s.H + rows - 1) / rows
-	parallelFor(s.N*bands, workers, func(job int) {
-		n, band := job/bands, job%bands
-		r0 := band * rows
-		r1 := min(r0+rows, s.H)
+	forBands(s.N, s.H, rows, workers, func(n, r0, r1 int) {
 		npx := (r1 - r0) * s.W
 		colp := getBuf(kc * npx)
 		col := *colp

@@ -15,11 +15,7 @@ func (s ConvT) Forward(x, w, b, y []float32, workers int) {
 	wt := *wtp
 	transpose(w, c4, s.Cin, c4, wt)
 	rows := bandRows(c4, s.H, s.W)
-	bands := (s.H + rows - 1) / rows
-	parallelFor(s.N*bands, workers, func(job int) {
-		n, band := job/bands, job%bands
-		r0 := band * rows
-		r1 := min(r0+rows, s.H)
+	forBands(s.N, s.H, rows, workers, func(n, r0, r1 int) {
 		npx := (r1 - r0) * s.W
 		tp := getBuf(c4 * npx)
 		t := *tp
@@ -76,11 +72,7 @@ func (s ConvT) BackwardData(dy, w, dx []float32, workers int) {
 	c4 := s.Cout * 4
 	hw := s.H * s.W
 	rows := bandRows(c4, s.H, s.W)
-	bands := (s.H + rows - 1) / rows
-	parallelFor(s.N*bands, workers, func(job int) {
-		n, band := job/bands, job%bands
-		r0 := band * rows
-		r1 := min(r0+rows, s.H)
+	forBands(s.N, s.H, rows, workers, func(n, r0, r1 int) {
 		npx := (r1 - r0) * s.W
 		gp := getBuf(c4 * npx)
 		g := *gp

@@ -65,3 +65,15 @@ func getBuf(n int) *[]float32 {
 
 // putBuf returns a buffer from getBuf.
 func putBuf(p *[]float32) { scratch.Put(p) }
+
+// forBands runs fn for every sample n of a batch of N images H rows high
+// and every band [r0, r1) of at most rows rows, as parallelFor jobs: bands
+// keep a convolution's im2col and accumulator buffers in cache.
+func forBands(N, H, rows, workers int, fn func(n, r0, r1 int)) {
+	bands := (H + rows - 1) / rows
+	parallelFor(N*bands, workers, func(job int) {
+		n, band := job/bands, job%bands
+		r0 := band * rows
+		fn(n, r0, min(r0+rows, H))
+	})
+}
