@@ -69,20 +69,7 @@ func testPrediction() *Prediction {
 
 func encode(t testing.TB, kind Kind, recs ...Record) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	w, err := NewWriter(&buf, Header{Kind: kind, Program: "test", Args: []string{"-x", "1"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range recs {
-		if err := w.Write(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return encodeOpt(t, WriterOptions{}, kind, recs...)
 }
 
 func decodeAll(data []byte, want Kind) ([]Record, error) {

@@ -27,7 +27,7 @@ func bigCT(uid string) *CT {
 func encodeOpt(t testing.TB, opt WriterOptions, kind Kind, recs ...Record) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	w, err := NewWriterOptions(&buf, Header{Kind: kind, Program: "test"}, opt)
+	w, err := NewWriterOptions(&buf, Header{Kind: kind, Program: "test", Args: []string{"-x", "1"}}, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
