@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"unsafe"
 
 	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/ctseg/ctseg/internal/bigbuf"
 )
 
 // MaxTensorBytes bounds one tensor's data, so a corrupt length cannot make
@@ -148,7 +149,7 @@ func int16Bytes(s []int16) []byte {
 		return nil
 	}
 	if littleEndianHost {
-		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), 2*len(s))
+		return bigbuf.AsBytes(s)
 	}
 	b := make([]byte, 2*len(s))
 	for i, v := range s {
@@ -162,7 +163,7 @@ func float32Bytes(s []float32) []byte {
 		return nil
 	}
 	if littleEndianHost {
-		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), 4*len(s))
+		return bigbuf.AsBytes(s)
 	}
 	b := make([]byte, 4*len(s))
 	for i, v := range s {

@@ -16,12 +16,20 @@ func Advise(b []byte) {
 	}
 }
 
+// AsBytes views s as its bytes in host order, without a copy, so that
+// data can be read into it or written from it directly.
+func AsBytes[T any](s []T) []byte {
+	if len(s) == 0 {
+		return nil
+	}
+	var zero T
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), len(s)*int(unsafe.Sizeof(zero)))
+}
+
 // Int16s allocates n int16s.
 func Int16s(n int) []int16 {
 	s := make([]int16, n)
-	if n > 0 {
-		Advise(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), 2*n))
-	}
+	Advise(AsBytes(s))
 	return s
 }
 
@@ -35,8 +43,6 @@ func Bytes(n int) []byte {
 // Float32s allocates n float32s.
 func Float32s(n int) []float32 {
 	s := make([]float32, n)
-	if n > 0 {
-		Advise(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), 4*n))
-	}
+	Advise(AsBytes(s))
 	return s
 }

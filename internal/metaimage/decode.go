@@ -6,6 +6,8 @@ import (
 	"io"
 	"math"
 	"unsafe"
+
+	"github.com/ctseg/ctseg/internal/bigbuf"
 )
 
 // errShort marks data that ends before DimSize's voxels are read.
@@ -15,21 +17,12 @@ var errShort = errors.New("data ended early")
 // amortise the calls, small enough to stay in cache and cost no memory.
 const chunkBytes = 1 << 20
 
-// int16Bytes views hu as bytes in host order, so data can be read into it
-// without a copy.
-func int16Bytes(hu []int16) []byte {
-	if len(hu) == 0 {
-		return nil
-	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(&hu[0])), 2*len(hu))
-}
-
 // decode reads len(hu) elements of type t from r and converts them to
 // int16. It returns a warning when values had to be clamped.
 func decode(r io.Reader, t elemType, msb bool, hu []int16) (string, error) {
 	if t.name == "MET_SHORT" {
 		// The common case (LUNA16): read straight into the result.
-		if err := readFull(r, int16Bytes(hu)); err != nil {
+		if err := readFull(r, bigbuf.AsBytes(hu)); err != nil {
 			return "", err
 		}
 		if msb == littleEndianHost {

@@ -13,6 +13,7 @@ import (
 	"github.com/klauspost/compress/zlib"
 
 	"github.com/ctseg/ctseg/internal/atomicfile"
+	"github.com/ctseg/ctseg/internal/bigbuf"
 )
 
 // WriteOptions chooses how WriteFile stores the voxels.
@@ -156,7 +157,7 @@ func writeData(w io.Writer, hu []int16, t elemType, opt WriteOptions) error {
 // encode writes the voxels as type t in byte order bo.
 func encode(w io.Writer, hu []int16, t elemType, bo binary.ByteOrder) error {
 	if t.name == "MET_SHORT" && (bo == binary.LittleEndian) == littleEndianHost {
-		_, err := w.Write(int16Bytes(hu))
+		_, err := w.Write(bigbuf.AsBytes(hu))
 		return err
 	}
 	buf := make([]byte, min(chunkBytes, len(hu)*t.size))
