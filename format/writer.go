@@ -155,13 +155,12 @@ func (w *Writer) writeHeader(h Header) {
 
 func newCompressor(w io.Writer, opt WriterOptions) (compressor, error) {
 	// No zstd checksum: the trailer's CRC-32C already covers every byte.
+	zopt := []zstd.EOption{zstd.WithEncoderLevel(opt.Level), zstd.WithEncoderConcurrency(opt.Concurrency), zstd.WithEncoderCRC(false)}
 	if opt.Window > 0 {
-		zenc, err := zstd.NewWriter(w, zstd.WithEncoderLevel(opt.Level), zstd.WithEncoderConcurrency(opt.Concurrency),
-			zstd.WithEncoderCRC(false), zstd.WithWindowSize(windowSize(opt.Window)))
+		zenc, err := zstd.NewWriter(w, append(zopt, zstd.WithWindowSize(windowSize(opt.Window)))...)
 		return streamWriter{zenc}, err
 	}
-	zenc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(opt.Level), zstd.WithEncoderConcurrency(opt.Concurrency),
-		zstd.WithEncoderCRC(false), zstd.WithWindowSize(windowSize(opt.FrameSize)))
+	zenc, err := zstd.NewWriter(nil, append(zopt, zstd.WithWindowSize(windowSize(opt.FrameSize)))...)
 	if err != nil {
 		return nil, err
 	}
