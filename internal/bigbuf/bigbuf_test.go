@@ -30,3 +30,35 @@ func TestAsBytes(t *testing.T) {
 		t.Error("Bytes length")
 	}
 }
+
+func TestSlab(t *testing.T) {
+	var s Slab
+	a, b := s.Bytes(1000), s.Bytes(3000)
+	if len(a) != 1000 || cap(a) != 1000 || len(b) != 3000 || cap(b) != 3000 {
+		t.Fatalf("len/cap %d/%d and %d/%d", len(a), cap(a), len(b), cap(b))
+	}
+	for i := range a {
+		a[i] = 1
+	}
+	for _, v := range b {
+		if v != 0 {
+			t.Fatal("buffers overlap")
+		}
+	}
+	big := s.Bytes(slabSize) // over an eighth of a block: on its own
+	if len(big) != slabSize {
+		t.Errorf("len %d", len(big))
+	}
+	// Many buffers: the blocks grow to slabSize, and no buffer spans two.
+	total := 0
+	for range 200 {
+		p := s.Bytes(300 << 10)
+		total += len(p)
+		if len(p) != 300<<10 {
+			t.Fatal("short buffer")
+		}
+	}
+	if s.next != slabSize {
+		t.Errorf("next block %d after %d bytes, want %d", s.next, total, slabSize)
+	}
+}

@@ -16,8 +16,10 @@ func BenchmarkBuild(b *testing.B) {
 	buf := make([]uint8, len(p.HU))
 	b.SetBytes(int64(len(p.HU) * 2))
 	for b.Loop() {
-		if _, err := BuildInto(buf, p.Volume, centres, DefaultThreshold); err != nil {
+		res, err := BuildInto(buf, p.Volume, centres, DefaultThreshold)
+		if err != nil {
 			b.Fatal(err)
 		}
+		buf = res.Clear()
 	}
 }

@@ -27,6 +27,20 @@ const minRadius = 2
 type Volume struct {
 	HU    []int16
 	Shape [3]int // index, row, col
+	// Load, when not nil, is called before the voxels HU[lo:hi] are read,
+	// for a volume whose voxels are filled in on demand: a mask reads the
+	// voxels along three lines through each nodule and those of its boxes,
+	// a tiny part of a CT, and mkmask decompresses only that part. Voxels
+	// never asked for may hold anything.
+	Load func(lo, hi int) error
+}
+
+// load makes HU[lo:hi] readable.
+func (v Volume) load(lo, hi int) error {
+	if v.Load == nil {
+		return nil
+	}
+	return v.Load(lo, hi)
 }
 
 // Box is the box found for one nodule, on each axis (index, row, col).
@@ -49,6 +63,8 @@ type Result struct {
 	// Outside lists the positions (in the centres given) of centres
 	// outside the volume, which got no box.
 	Outside []int
+
+	shape [3]int // the volume's, for Clear
 }
 
 // Contains reports whether the voxel irc lies inside the volume.
@@ -93,10 +109,12 @@ func Build(v Volume, centers [][3]int, threshold float64) (*Result, error) {
 	return BuildInto(nil, v, centers, threshold)
 }
 
-// BuildInto is Build writing the mask into buf when it is large enough
-// (it is cleared first), so that a program masking CT after CT can reuse
-// one buffer instead of touching fresh memory for every CT.
-func BuildInto(buf []uint8, v Volume, centers [][3]int, threshold float64) (*Result, error) {
+// BuildInto is Build writing the mask into zeroed when it is large enough.
+// zeroed must be all zero, as Result.Clear leaves a mask: a program masking
+// CT after CT reuses one buffer instead of touching fresh memory for every
+// CT, and clears only the boxes of the last CT instead of the whole
+// buffer.
+func BuildInto(zeroed []uint8, v Volume, centers [][3]int, threshold float64) (*Result, error) {
 	if err := v.check(); err != nil {
 		return nil, err
 	}
@@ -104,17 +122,28 @@ func BuildInto(buf []uint8, v Volume, centers [][3]int, threshold float64) (*Res
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Mask: zeroed(buf, len(v.HU))}
+	res := &Result{Mask: zeroed[:min(len(v.HU), cap(zeroed))], shape: v.Shape}
+	if len(res.Mask) < len(v.HU) {
+		res.Mask = make([]uint8, len(v.HU))
+	}
 	for i, c := range centers {
 		if !v.Contains(c) {
 			res.Outside = append(res.Outside, i)
 			continue
 		}
-		res.Boxes = append(res.Boxes, findBox(v, c, cut))
+		b, err := findBox(v, c, cut)
+		if err != nil {
+			return nil, err
+		}
+		res.Boxes = append(res.Boxes, b)
 	}
 	positive := make([]bool, v.Shape[0])
 	for _, b := range res.Boxes {
-		res.Voxels += fill(v, res.Mask, b, cut, positive)
+		n, err := fill(v, res.Mask, b, cut, positive)
+		if err != nil {
+			return nil, err
+		}
+		res.Voxels += n
 	}
 	for i, p := range positive {
 		if p {
@@ -124,14 +153,19 @@ func BuildInto(buf []uint8, v Volume, centers [][3]int, threshold float64) (*Res
 	return res, nil
 }
 
-// zeroed returns buf[:n] cleared, or a new slice when buf is too small.
-func zeroed(buf []uint8, n int) []uint8 {
-	if cap(buf) < n {
-		return make([]uint8, n)
+// Clear zeroes the mask's voxels (those of its boxes, the only ones set)
+// and returns the mask buffer, all zero, for BuildInto to reuse.
+func (r *Result) Clear() []uint8 {
+	rows, cols := r.shape[1], r.shape[2]
+	for _, b := range r.Boxes {
+		for i := b.Lo[0]; i <= b.Hi[0]; i++ {
+			for row := b.Lo[1]; row <= b.Hi[1]; row++ {
+				start := (i*rows+row)*cols + b.Lo[2]
+				clear(r.Mask[start : start+b.Hi[2]-b.Lo[2]+1])
+			}
+		}
 	}
-	buf = buf[:n]
-	clear(buf)
-	return buf
+	return r.Mask
 }
 
 // FindBox runs the three radius searches for a nodule centred at the voxel
@@ -147,50 +181,62 @@ func FindBox(v Volume, c [3]int, threshold float64) (Box, error) {
 	if err != nil {
 		return Box{}, err
 	}
-	return findBox(v, c, cut), nil
+	return findBox(v, c, cut)
 }
 
 // findBox runs the three independent radius searches through c.
-func findBox(v Volume, c [3]int, cut int32) Box {
+func findBox(v Volume, c [3]int, cut int32) (Box, error) {
 	b := Box{Center: c}
 	strides := [3]int{v.Shape[1] * v.Shape[2], v.Shape[2], 1}
 	at := c[0]*strides[0] + c[1]*strides[1] + c[2]
 	for a := range 3 {
-		r := radius(v.HU, at, strides[a], c[a], v.Shape[a], cut)
+		r, err := radius(v, at, strides[a], c[a], v.Shape[a], cut)
+		if err != nil {
+			return b, err
+		}
 		b.Radius[a] = r
 		b.Lo[a] = max(c[a]-r, 0)
 		b.Hi[a] = min(c[a]+r, v.Shape[a]-1)
 	}
-	return b
+	return b, nil
 }
 
 // radius grows r from minRadius while the voxels r steps either side of
 // the centre (flat position at, coordinate c of n along the axis with the
 // given stride) are both above cut. A step leaving the volume on either
 // side ends the search with the last radius inside.
-func radius(hu []int16, at, stride, c, n int, cut int32) int {
-	r := minRadius
-	for {
+func radius(v Volume, at, stride, c, n int, cut int32) (int, error) {
+	for r := minRadius; ; r++ {
 		if c+r >= n || c-r < 0 {
-			return r - 1
+			return r - 1, nil
 		}
-		if int32(hu[at+r*stride]) <= cut || int32(hu[at-r*stride]) <= cut {
-			return r
+		hi, lo := at+r*stride, at-r*stride
+		if err := v.load(hi, hi+1); err != nil {
+			return 0, err
 		}
-		r++
+		if err := v.load(lo, lo+1); err != nil {
+			return 0, err
+		}
+		if int32(v.HU[hi]) <= cut || int32(v.HU[lo]) <= cut {
+			return r, nil
+		}
 	}
 }
 
 // fill sets the mask voxels of box b that are above cut, marking the
 // slices that got any. It returns the number of voxels newly set (boxes
 // may overlap).
-func fill(v Volume, mask []uint8, b Box, cut int32, positive []bool) int {
+func fill(v Volume, mask []uint8, b Box, cut int32, positive []bool) (int, error) {
 	n := 0
 	rows, cols := v.Shape[1], v.Shape[2]
 	for i := b.Lo[0]; i <= b.Hi[0]; i++ {
 		for r := b.Lo[1]; r <= b.Hi[1]; r++ {
 			start := (i*rows+r)*cols + b.Lo[2]
-			hu := v.HU[start : start+b.Hi[2]-b.Lo[2]+1]
+			end := start + b.Hi[2] - b.Lo[2] + 1
+			if err := v.load(start, end); err != nil {
+				return n, err
+			}
+			hu := v.HU[start:end]
 			m := mask[start : start+len(hu)]
 			for k, h := range hu {
 				if int32(h) > cut && m[k] == 0 {
@@ -201,5 +247,5 @@ func fill(v Volume, mask []uint8, b Box, cut int32, positive []bool) int {
 			}
 		}
 	}
-	return n
+	return n, nil
 }

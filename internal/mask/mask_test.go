@@ -1,6 +1,7 @@
 package mask
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -268,23 +269,65 @@ func nanValue() float64 {
 func TestBuildInto(t *testing.T) {
 	p := newPhantom([3]int{6, 8, 8})
 	p.cuboid([3]int{1, 1, 1}, [3]int{4, 6, 6}, tissue)
-	want, err := Build(p.Volume, [][3]int{{3, 4, 4}}, DefaultThreshold)
+	centres := [][3]int{{3, 4, 4}}
+	want, err := Build(p.Volume, centres, DefaultThreshold)
 	if err != nil {
 		t.Fatal(err)
 	}
 	buf := make([]uint8, 1000)
-	for i := range buf {
-		buf[i] = 7 // stale content must be cleared
-	}
-	got, err := BuildInto(buf, p.Volume, [][3]int{{3, 4, 4}}, DefaultThreshold)
+	got, err := BuildInto(buf, p.Volume, centres, DefaultThreshold)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if &got.Mask[0] != &buf[0] || !slices.Equal(got.Mask, want.Mask) || got.Voxels != want.Voxels {
 		t.Errorf("BuildInto: reused %v, mask equal %v", &got.Mask[0] == &buf[0], slices.Equal(got.Mask, want.Mask))
 	}
+	// Clear leaves the whole buffer zero again, for the next CT.
+	if again := got.Clear(); &again[0] != &buf[0] || slices.ContainsFunc(buf, func(b uint8) bool { return b != 0 }) {
+		t.Error("Clear left mask voxels set")
+	}
 	small, err := BuildInto(buf[:10:10], p.Volume, nil, DefaultThreshold)
 	if err != nil || len(small.Mask) != 6*8*8 || &small.Mask[0] == &buf[0] {
 		t.Errorf("BuildInto with a small buffer: %v", err)
+	}
+}
+
+// TestLoadOnDemand: a volume that loads voxels on demand gives the same
+// mask as the whole volume, from a small part of it, and load errors end
+// the build.
+func TestLoadOnDemand(t *testing.T) {
+	p := newPhantom([3]int{40, 32, 32})
+	p.cuboid([3]int{10, 5, 5}, [3]int{16, 12, 14}, tissue)
+	p.cuboid([3]int{30, 20, 20}, [3]int{33, 25, 25}, tissue)
+	centres := [][3]int{{13, 8, 9}, {31, 22, 22}}
+	want, err := Build(p.Volume, centres, DefaultThreshold)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lazy := Volume{HU: make([]int16, len(p.HU)), Shape: p.Shape}
+	for i := range lazy.HU {
+		lazy.HU[i] = 999 // not loaded: anything but the truth
+	}
+	loaded := 0
+	lazy.Load = func(lo, hi int) error {
+		if lo < 0 || hi > len(p.HU) || lo >= hi {
+			t.Fatalf("Load(%d, %d) outside the volume", lo, hi)
+		}
+		loaded += copy(lazy.HU[lo:hi], p.HU[lo:hi])
+		return nil
+	}
+	got, err := Build(lazy, centres, DefaultThreshold)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Mask, want.Mask) || !slices.Equal(got.PositiveIndexes, want.PositiveIndexes) {
+		t.Error("mask from voxels loaded on demand differs")
+	}
+	if loaded > len(p.HU)/10 {
+		t.Errorf("loaded %d of %d voxels", loaded, len(p.HU))
+	}
+	lazy.Load = func(lo, hi int) error { return errors.New("disk on fire") }
+	if _, err := Build(lazy, centres, DefaultThreshold); err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Errorf("load error: got %v", err)
 	}
 }
