@@ -28,9 +28,13 @@ if [ ! -f "$data/seriesuids.csv" ]; then
 	mv "$data.tmp" "$data"
 fi
 ct=$work/ct-$series-$size.msz
-if [ ! -f "$ct" ]; then
+# The stream is kept for later runs while the programs that wrote it are
+# the same: a stream of older programs may use older frame layouts.
+key=$(cat "$work/bin/ctread" "$work/bin/mkmask" | sha256sum | cut -c1-16)
+if [ ! -f "$ct" ] || [ "$(cat "$ct.key" 2>/dev/null)" != "$key" ]; then
 	ctread -q --data "$data" | mkmask -q --data "$data" > "$ct.tmp"
 	mv "$ct.tmp" "$ct"
+	echo "$key" > "$ct.key"
 fi
 cat "$ct" > /dev/null # warm the page cache
 

@@ -40,7 +40,11 @@ func encodeCT(e *enc, c *CT) {
 	e.floats("origin", c.Geometry.Origin[:])
 	e.floats("spacing", c.Geometry.Spacing[:])
 	e.floats("direction", c.Geometry.Direction[:])
-	e.int16s("hu", c.Shape[:], c.HU)
+	if c.HUFrames != nil {
+		e.tensorFrames("hu", dtInt16, c.Shape[:], c.HUFrames)
+	} else {
+		e.int16s("hu", c.Shape[:], c.HU)
+	}
 	if c.Mask != nil {
 		e.uint8s("mask", c.Shape[:], c.Mask)
 	}
@@ -135,7 +139,7 @@ func (d *dec) ct() (*CT, error) {
 		case "direction":
 			err = d.fixedFloats(c.Geometry.Direction[:])
 		case "hu":
-			hu, err = d.tensor()
+			hu, err = d.tensorOrFrames(d.lazy)
 		case "mask":
 			mask, err = d.tensor()
 		case "positive_indexes":
@@ -158,7 +162,7 @@ func (d *dec) ct() (*CT, error) {
 	if err := hu.as(dtInt16, c.Shape[:]...); err != nil {
 		return nil, fmt.Errorf("hu: %w", err)
 	}
-	c.HU = hu.i16
+	c.HU, c.HUFrames = hu.i16, hu.frames
 	if mask != nil {
 		if err := mask.as(dtUint8, c.Shape[:]...); err != nil {
 			return nil, fmt.Errorf("mask: %w", err)
@@ -334,7 +338,11 @@ func (c *CT) check() error {
 	if c.Shape[0] <= 0 || c.Shape[1] <= 0 || c.Shape[2] <= 0 {
 		return fmt.Errorf("ct %s: shape %v must be positive", c.SeriesUID, c.Shape)
 	}
-	if len(c.HU) != n {
+	switch {
+	case c.HUFrames != nil && (c.HU != nil || c.HUFrames.Size() != 2*int64(n)):
+		return fmt.Errorf("ct %s: HUFrames of %d bytes (and %d HU values) for shape %v (%d voxels)",
+			c.SeriesUID, c.HUFrames.Size(), len(c.HU), c.Shape, n)
+	case c.HUFrames == nil && len(c.HU) != n:
 		return fmt.Errorf("ct %s: %d HU values for shape %v (%d)", c.SeriesUID, len(c.HU), c.Shape, n)
 	}
 	if c.Mask != nil && len(c.Mask) != n {

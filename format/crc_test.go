@@ -18,3 +18,18 @@ func TestCRCCombine(t *testing.T) {
 		}
 	}
 }
+
+func TestCRCCombineLengths(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	for _, n := range []int{1, 2, 255, 256, 1 << 20, 1<<20 + 3} {
+		a, b := make([]byte, 17), make([]byte, n)
+		rng.Read(a)
+		rng.Read(b)
+		for range 2 { // built, then from the cache
+			got := crcCombine(crc32.Checksum(a, castagnoli), crc32.Checksum(b, castagnoli), int64(n))
+			if want := crc32.Checksum(append(a, b...), castagnoli); got != want {
+				t.Errorf("len(b) %d: %08x, want %08x", n, got, want)
+			}
+		}
+	}
+}

@@ -13,23 +13,31 @@
 //
 // The zstd layer is a sequence of frames, each preceded by a hint: a zstd
 // skippable frame (magic 0x184D2A5C; RFC 8878 §3.1.2) that zstd decoders,
-// `zstd -d` included, skip. Its 16-byte payload is
+// `zstd -d` included, skip. Its 20-byte payload is
 //
-//	id     4 bytes     "ctsH"
-//	csize  uint32 LE   size of the next (ordinary) zstd frame, compressed
-//	dsize  uint32 LE   its size decompressed, at most 32 MiB
-//	flags  uint32 LE   1: the frame starts a tensor's data;
-//	                   2: the frame ends a tensor's data; other bits 0
+//	id      4 bytes     "ctsH"
+//	csize   uint32 LE   size of the next (ordinary) zstd frame, compressed
+//	dsize   uint32 LE   its size decompressed, at most 32 MiB
+//	flags   uint32 LE   1: the frame starts a tensor's data;
+//	                    2: the frame ends a tensor's data; other bits 0
+//	crc32c  uint32 LE   CRC-32C of the frame's decompressed bytes
 //
-// A frame holds at most FrameSize (8 MiB) decompressed bytes. The data of
-// a tensor of 1 MiB or more starts and ends on frame boundaries: its frames
-// hold nothing else, the first flagged 1, the last 2 (one frame may be
-// both). Hints let a reader read frames ahead and decompress several at
-// once, and let a stage that passes a tensor on unchanged copy its
-// compressed frames instead of compressing it again. Hints are optional:
-// a stream written as one streaming frame (slice streams) has none, and a
-// reader decodes whatever follows the last hint as plain zstd. Frame
+// A frame holds at most FrameSize (DefaultFrameSize, 512 KiB: a slice of
+// a 512×512 CT) decompressed bytes. The data of a tensor of 1 MiB or more
+// starts and ends on frame boundaries: its frames hold nothing else, the
+// first flagged 1, the last 2 (one frame may be both). Hints let a reader
+// read frames ahead and decompress several at once, and let a stage keep
+// a tensor compressed (Frames), decompress only the frames it reads, and
+// write the tensor on as the same frames; the checksums in the hints keep
+// both streams' trailers exact without a pass over those bytes. Hints are
+// optional: a stream written as one streaming frame (slice streams) has
+// none, and a reader decodes whatever follows the last hint as plain
+// zstd. Skippable frames of another length or id are not hints. Frame
 // boundaries say nothing about record boundaries.
+//
+// A stage that passes frames on undecompressed cannot tell whether they
+// were damaged on the way to it: the next stage that decompresses them
+// finds out, as its running checksum then differs from the trailer's.
 //
 // Several streams may follow one another in a file or pipe (cat a b): a
 // reader handles each header … trailer group in turn. A stream that ends

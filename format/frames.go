@@ -1,6 +1,7 @@
 package format
 
 import (
+	"hash/crc32"
 	"io"
 	"sync"
 
@@ -29,6 +30,7 @@ type frameWriter struct {
 	free     chan []byte    // buffers for reuse: fresh memory costs page faults
 	borrowed []*frameJob    // jobs compressing the caller's memory
 	hints    bool           // put a hint (hint.go) before every frame
+	zeros    zeroFrames
 
 	mu  sync.Mutex
 	err error
@@ -39,7 +41,8 @@ type frameJob struct {
 	borrowed bool // in belongs to the caller
 	raw      bool // out is compressed frames from elsewhere, written as they are
 	flags    uint32
-	ready    chan struct{}
+	crc      uint32        // CRC-32C of in, once ready is closed
+	ready    chan struct{} // closed once out (and crc) are set
 	written  chan struct{} // for raw jobs: closed once out is written (or dropped)
 }
 
@@ -52,12 +55,14 @@ func newFrameWriter(w io.Writer, enc *zstd.Encoder, size, inFlight int) *frameWr
 
 // WriteTensor compresses a tensor's data as frames of its own, the first
 // starting at its first byte and the last ending at its last, so that a
-// reader can pass the frames on without recompressing them. Like Write, it
-// compresses p in place.
-func (f *frameWriter) WriteTensor(p []byte) error {
+// reader can keep them compressed (Frames) and pass them on. Like Write,
+// it compresses p in place. It returns p's CRC-32C, combined from the
+// frames' checksums, which are computed on every core with the frames.
+func (f *frameWriter) WriteTensor(p []byte) (uint32, error) {
 	if err := f.Flush(); err != nil {
-		return err
+		return 0, err
 	}
+	first := len(f.borrowed)
 	for i := 0; i < len(p); i += f.size {
 		var flags uint32
 		if i == 0 {
@@ -69,7 +74,12 @@ func (f *frameWriter) WriteTensor(p []byte) error {
 		}
 		f.dispatch(p[i:end:end], true, flags)
 	}
-	return f.failed()
+	var crc uint32
+	for _, j := range f.borrowed[first:] {
+		<-j.ready
+		crc = crcCombine(crc, j.crc, int64(len(j.in)))
+	}
+	return crc, f.failed()
 }
 
 // WriteFrames writes complete compressed frames (with their hints), in
@@ -148,15 +158,19 @@ func (f *frameWriter) dispatch(in []byte, borrowed bool, flags uint32) {
 	}
 	out := f.getBuf()[:0]
 	go func() {
+		defer close(j.ready)
 		if !f.hints {
 			j.out = f.enc.EncodeAll(j.in, out)
-			close(j.ready)
 			return
 		}
 		// The hint goes first in the same buffer: one write per frame.
-		j.out = f.enc.EncodeAll(j.in, out[:hintLen])
-		putHint(j.out, frameHint{csize: len(j.out) - hintLen, dsize: len(j.in), flags: j.flags})
-		close(j.ready)
+		if z := f.zeros.frame(f.enc, j.in); z != nil {
+			j.crc, j.out = z.crc, append(out[:hintLen], z.comp...)
+		} else {
+			j.crc = crc32.Checksum(j.in, castagnoli)
+			j.out = f.enc.EncodeAll(j.in, out[:hintLen])
+		}
+		putHint(j.out, frameHint{csize: len(j.out) - hintLen, dsize: len(j.in), flags: j.flags, crc: j.crc})
 	}()
 	f.jobs <- j
 }

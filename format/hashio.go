@@ -15,6 +15,12 @@ type hashWriter struct {
 	n   int64
 }
 
+// add takes in n bytes of CRC-32C crc written around the hashWriter.
+func (h *hashWriter) add(crc uint32, n int64) {
+	h.crc = crcCombine(h.crc, crc, n)
+	h.n += n
+}
+
 func (h *hashWriter) Write(p []byte) (int, error) {
 	n, err := h.w.Write(p)
 	h.crc = crc32.Update(h.crc, castagnoli, p[:n])
@@ -33,7 +39,6 @@ type hashReader struct {
 	hashedTo int // buf[:hashedTo] is already in crc
 	crc      uint32
 	err      error
-	skipHash bool // readFull: consumed bytes are hashed by the caller
 }
 
 func newHashReader(r io.Reader) *hashReader {
@@ -48,27 +53,16 @@ func (h *hashReader) sum() uint32 {
 
 func (h *hashReader) flushHash() {
 	if h.pos > h.hashedTo {
-		if !h.skipHash {
-			h.crc = crc32.Update(h.crc, castagnoli, h.buf[h.hashedTo:h.pos])
-		}
+		h.crc = crc32.Update(h.crc, castagnoli, h.buf[h.hashedTo:h.pos])
 		h.hashedTo = h.pos
 	}
 }
 
-// readFull reads len(p) bytes and returns their CRC-32C, which it also
-// adds to the running checksum: one pass over p for both.
-func (h *hashReader) readFull(p []byte) (uint32, error) {
+// add takes in n bytes of CRC-32C crc that the caller consumed around the
+// reader (a tensor kept compressed, Frames).
+func (h *hashReader) add(crc uint32, n int64) {
 	h.flushHash()
-	h.skipHash = true
-	_, err := io.ReadFull(h, p)
-	h.flushHash()
-	h.skipHash = false
-	if err != nil {
-		return 0, err // the running checksum no longer matters
-	}
-	c := crc32.Checksum(p, castagnoli)
-	h.crc = crcCombine(h.crc, c, int64(len(p)))
-	return c, nil
+	h.crc = crcCombine(h.crc, crc, n)
 }
 
 // buffered is the number of bytes read ahead and not yet consumed.
@@ -122,9 +116,7 @@ func (h *hashReader) Read(p []byte) (int, error) {
 			h.flushHash()
 			h.pos, h.end, h.hashedTo = 0, 0, 0
 			n, err := h.r.Read(p)
-			if !h.skipHash {
-				h.crc = crc32.Update(h.crc, castagnoli, p[:n])
-			}
+			h.crc = crc32.Update(h.crc, castagnoli, p[:n])
 			if err != nil {
 				h.err = err
 			}

@@ -7,20 +7,23 @@ import (
 
 // A hint is a zstd skippable frame (RFC 8878 §3.1.2) that the frame writer
 // puts before every zstd frame it writes. It tells a reader how long the
-// next frame is, compressed and decompressed, so that the reader can read
-// whole frames ahead and decompress several at once, and can pass a
-// tensor's frames through to another stream without recompressing them.
-// Decoders that know nothing of hints (zstd -d) skip skippable frames.
+// next frame is, compressed and decompressed, and the CRC-32C of its
+// decompressed bytes, so that the reader can read whole frames ahead and
+// decompress several at once, and a stage can pass a tensor's frames on to
+// another stream without decompressing them (Frames) while both streams'
+// trailer checksums stay exact. Decoders that know nothing of hints
+// (zstd -d) skip skippable frames.
 //
 //	magic    uint32 LE  0x184D2A5C (a skippable frame magic)
-//	length   uint32 LE  16, the payload's length
+//	length   uint32 LE  20, the payload's length
 //	id       4 bytes    "ctsH"
 //	csize    uint32 LE  compressed size of the next frame
 //	dsize    uint32 LE  its decompressed size
 //	flags    uint32 LE  hintFirst | hintLast; other bits are reserved (0)
+//	crc32c   uint32 LE  CRC-32C of the frame's decompressed bytes
 const (
 	hintMagic   = 0x184D2A5C
-	hintPayload = 16
+	hintPayload = 20
 	hintLen     = 8 + hintPayload
 	hintID      = "ctsH"
 
@@ -44,6 +47,7 @@ func maxCompressed(n int) int { return n + n/256 + 1024 }
 type frameHint struct {
 	csize, dsize int
 	flags        uint32
+	crc          uint32
 }
 
 // putHint writes h into b[:hintLen].
@@ -54,6 +58,7 @@ func putHint(b []byte, h frameHint) {
 	binary.LittleEndian.PutUint32(b[12:], uint32(h.csize))
 	binary.LittleEndian.PutUint32(b[16:], uint32(h.dsize))
 	binary.LittleEndian.PutUint32(b[20:], h.flags)
+	binary.LittleEndian.PutUint32(b[24:], h.crc)
 }
 
 // isHint reports whether b (at least hintLen bytes) starts with a ctseg
@@ -70,6 +75,7 @@ func parseHint(b []byte) (frameHint, error) {
 		csize: int(binary.LittleEndian.Uint32(b[12:])),
 		dsize: int(binary.LittleEndian.Uint32(b[16:])),
 		flags: binary.LittleEndian.Uint32(b[20:]),
+		crc:   binary.LittleEndian.Uint32(b[24:]),
 	}
 	if h.dsize > maxHintFrame || h.csize < 1 || h.csize > maxCompressed(h.dsize) {
 		return h, fmt.Errorf("%w: frame hint says %d bytes compressed, %d decompressed (at most %d)",

@@ -6,8 +6,11 @@ import (
 	"errors"
 	"hash/crc32"
 	"io"
+	"iter"
 	"os/exec"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
@@ -48,11 +51,11 @@ func encodeOpt(t testing.TB, opt WriterOptions, kind Kind, recs ...Record) []byt
 func hintedFrames(t *testing.T, data []byte) (hints []frameHint, offsets []int, rest int) {
 	t.Helper()
 	o := 0
-	for o+24 <= len(data) && binary.LittleEndian.Uint32(data[o:]) == 0x184D2A5C && string(data[o+8:o+12]) == "ctsH" {
+	for o+28 <= len(data) && binary.LittleEndian.Uint32(data[o:]) == 0x184D2A5C && string(data[o+8:o+12]) == "ctsH" {
 		h := frameHint{csize: int(binary.LittleEndian.Uint32(data[o+12:])), dsize: int(binary.LittleEndian.Uint32(data[o+16:])),
-			flags: binary.LittleEndian.Uint32(data[o+20:])}
+			flags: binary.LittleEndian.Uint32(data[o+20:]), crc: binary.LittleEndian.Uint32(data[o+24:])}
 		hints, offsets = append(hints, h), append(offsets, o)
-		o += 24 + h.csize
+		o += 28 + h.csize
 	}
 	return hints, offsets, o
 }
@@ -72,9 +75,12 @@ func TestWriterHintsFrames(t *testing.T) {
 	defer d.Close()
 	for i, h := range hints {
 		flags, sizes = append(flags, h.flags), append(sizes, h.dsize)
-		out, err := d.DecodeAll(data[offsets[i]+24:offsets[i]+24+h.csize], nil)
+		out, err := d.DecodeAll(data[offsets[i]+28:offsets[i]+28+h.csize], nil)
 		if err != nil || len(out) != h.dsize {
 			t.Fatalf("frame %d: %d bytes, %v; hint says %d", i, len(out), err, h.dsize)
+		}
+		if c := crc32.Checksum(out, castagnoli); c != h.crc {
+			t.Errorf("frame %d: CRC-32C %08x, hint says %08x", i, c, h.crc)
 		}
 	}
 	if len(hints) != 6 || !reflect.DeepEqual(flags, []uint32{0, hintFirst, 0, hintLast, 0, 0}) ||
@@ -100,30 +106,42 @@ func TestWriterHintsFrames(t *testing.T) {
 	}
 }
 
-// passOnce reads data with a pool, writes every record on with that pool,
-// optionally changing each first, and returns the new stream.
-func passOnce(t *testing.T, data []byte, change func(*CT)) (out []byte, passed int) {
+// cts yields the CT records of r, failing the test on an error.
+func cts(t *testing.T, r *Reader) iter.Seq[*CT] {
+	return func(yield func(*CT) bool) {
+		for {
+			rec, err := r.Next()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !yield(rec.(*CT)) {
+				return
+			}
+		}
+	}
+}
+
+// lazyPass reads data lazily, as mkmask does, writes every record on and
+// returns the new stream, with the number of HU tensors that came as
+// Frames.
+func lazyPass(t *testing.T, data []byte, change func(*CT)) (out []byte, lazy int) {
 	t.Helper()
 	var pool Pool
 	r := NewReader(bytes.NewReader(data))
 	defer r.Close()
 	r.UsePool(&pool)
+	r.SetLazy(true)
 	var buf bytes.Buffer
-	w, err := NewWriterOptions(&buf, Header{Kind: KindCT}, WriterOptions{FrameSize: 1 << 20, Pool: &pool})
+	w, err := NewWriterOptions(&buf, Header{Kind: KindCT}, WriterOptions{FrameSize: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		rec, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := rec.(*CT)
-		if known(&pool, int16Bytes(c.HU)) {
-			passed++
+	for c := range cts(t, r) {
+		if c.HUFrames != nil {
+			lazy++
 		}
 		if change != nil {
 			change(c)
@@ -132,90 +150,162 @@ func passOnce(t *testing.T, data []byte, change func(*CT)) (out []byte, passed i
 			t.Fatal(err)
 		}
 		r.Recycle(c)
-		if len(pool.free.pass) != 0 {
-			t.Errorf("%d pool entries after recycling the record", len(pool.free.pass))
-		}
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes(), passed
+	return buf.Bytes(), lazy
 }
 
-func TestPassthroughRoundTrip(t *testing.T) {
+func TestLazyRoundTrip(t *testing.T) {
 	a, b := bigCT("a"), bigCT("b")
 	b.HU[3] = 1234
 	in := encodeOpt(t, WriterOptions{FrameSize: 1 << 20}, KindCT, a, testCT("small", true), b)
-	out, passed := passOnce(t, in, nil)
-	if passed != 2 {
-		t.Errorf("%d tensors known to the pool, want 2", passed)
+	out, lazy := lazyPass(t, in, func(c *CT) { c.Mask = nil })
+	if lazy != 2 {
+		t.Errorf("%d HU tensors kept compressed, want 2", lazy)
 	}
 	// The HU frames of the input are in the output, byte for byte.
 	hints, offs, _ := hintedFrames(t, in)
 	for i, h := range hints {
-		if h.flags != 0 && !bytes.Contains(out, in[offs[i]:offs[i]+24+h.csize]) {
-			t.Errorf("tensor frame %d was not passed through", i)
+		if h.flags != 0 && !bytes.Contains(out, in[offs[i]:offs[i]+28+h.csize]) {
+			t.Errorf("tensor frame %d was not passed on", i)
 		}
 	}
 	got, err := decodeAll(out, KindCT)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got, []Record{a, testCT("small", true), b}) {
-		t.Error("records differ after passthrough")
+	small := testCT("small", true)
+	small.Mask = nil
+	if !reflect.DeepEqual(got, []Record{a, small, b}) {
+		t.Error("records differ after a lazy pass")
 	}
-	// And once more: passed-through frames pass through again.
-	if _, passed := passOnce(t, out, nil); passed != 2 {
-		t.Errorf("second pass: %d tensors known to the pool, want 2", passed)
+	// And once more: frames passed on pass on again.
+	if _, lazy := lazyPass(t, out, nil); lazy != 2 {
+		t.Errorf("second pass: %d HU tensors kept compressed, want 2", lazy)
 	}
 }
 
-func TestPassthroughModifiedTensor(t *testing.T) {
-	in := encodeOpt(t, WriterOptions{FrameSize: 1 << 20}, KindCT, bigCT("a"))
-	out, _ := passOnce(t, in, func(c *CT) { c.HU[len(c.HU)-1] = -7 })
-	want := bigCT("a")
-	want.HU[len(want.HU)-1] = -7
-	got, err := decodeAll(out, KindCT)
+func TestLazyReadAt(t *testing.T) {
+	c := bigCT("a")
+	want := bytes.Clone(int16Bytes(c.HU))
+	r := NewReader(bytes.NewReader(encodeOpt(t, WriterOptions{FrameSize: 1 << 20}, KindCT, c)))
+	defer r.Close()
+	r.SetLazy(true)
+	rec, err := r.Next()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 1 || !reflect.DeepEqual(got[0], want) {
-		t.Error("the modified tensor did not come out modified")
+	f := rec.(*CT).HUFrames
+	if f == nil || rec.(*CT).HU != nil || f.Size() != int64(len(want)) {
+		t.Fatalf("HUFrames %v, HU of %d: want frames of %d bytes only", f, len(rec.(*CT).HU), len(want))
+	}
+	for _, span := range [][2]int{{0, len(want)}, {0, 1 << 20}, {0, 1000}, {1 << 20, 1<<20 + 77}, {1 << 20, 2 << 20}, {5, 17}, {1<<20 - 3, 1<<20 + 5}, {100, 2<<20 + 100}, {len(want) - 1, len(want)}} {
+		p := make([]byte, span[1]-span[0])
+		n, err := f.ReadAt(p, int64(span[0]))
+		if err != nil || n != len(p) || !bytes.Equal(p, want[span[0]:span[1]]) {
+			t.Errorf("ReadAt [%d, %d): %d bytes, %v, equal %v", span[0], span[1], n, err, bytes.Equal(p, want[span[0]:span[1]]))
+		}
+	}
+	if n, err := f.ReadAt(make([]byte, 10), int64(len(want)-4)); n != 4 || err != io.EOF {
+		t.Errorf("ReadAt past the end: %d bytes, %v; want 4, EOF", n, err)
+	}
+	for _, tc := range [][3]int64{{0, 0, 1 << 20}, {1<<20 + 9, 1 << 20, 2 << 20}, {int64(len(want) - 1), 2 << 20, int64(len(want))}} {
+		if s, e := f.FrameOf(tc[0]); s != tc[1] || e != tc[2] {
+			t.Errorf("FrameOf(%d) = [%d, %d), want [%d, %d)", tc[0], s, e, tc[1], tc[2])
+		}
+	}
+	if _, err := r.Next(); err != io.EOF {
+		t.Errorf("after the record: %v, want EOF (trailer checked with the hints' checksums)", err)
 	}
 }
 
-func TestRecycledBufferForgotten(t *testing.T) {
-	// The second stream is one streaming frame: its HU decodes into the
-	// first record's recycled buffer, which must not pass for the first
-	// record's frames.
+func TestLazyFallsBack(t *testing.T) {
+	// A streaming frame has no hints: the lazy reader decompresses. A
+	// masked CT's mask is read through, decompressed on the way.
 	a, b := bigCT("a"), bigCT("b")
-	b.HU[0] = 99
-	in := append(encodeOpt(t, WriterOptions{FrameSize: 1 << 20}, KindCT, a),
-		encodeOpt(t, WriterOptions{Window: 1 << 20}, KindCT, b)...)
-	var pool Pool
-	if _, err := NewWriterOptions(io.Discard, Header{Kind: KindCT}, WriterOptions{Pool: &pool}); err != nil {
-		t.Fatal(err)
-	}
+	b.Mask = make([]uint8, len(b.HU))
+	b.Mask[12345] = 1
+	// (Once the hints end, a reader decodes the rest of its input as
+	// plain zstd: the streaming stream comes second.)
+	in := append(encodeOpt(t, WriterOptions{FrameSize: 1 << 20}, KindCT, b), encodeOpt(t, WriterOptions{Window: 1 << 20}, KindCT, a)...)
 	r := NewReader(bytes.NewReader(in))
 	defer r.Close()
-	r.UsePool(&pool)
-	first, err := r.Next()
+	r.SetLazy(true)
+	got := slices.Collect(cts(t, r))
+	if len(got) != 2 || got[1].HUFrames != nil || !reflect.DeepEqual(got[1], a) {
+		t.Fatal("streaming-frame CT not read whole")
+	}
+	if got[0].HUFrames == nil || !reflect.DeepEqual(got[0].Mask, b.Mask) {
+		t.Error("hinted CT: HU not kept compressed, or mask wrong")
+	}
+}
+
+// TestLazyCorruptFrames: a lazy stage passes on frames it does not
+// decompress; damage to them is caught by the next reader, or by the lazy
+// reader itself when it reads them or when the hint lies.
+func TestLazyCorruptFrames(t *testing.T) {
+	good := encodeOpt(t, WriterOptions{FrameSize: 1 << 20}, KindCT, bigCT("a"))
+	hints, offs, _ := hintedFrames(t, good)
+	// Damage the middle of the second HU frame's compressed bytes.
+	bad := bytes.Clone(good)
+	bad[offs[2]+28+hints[2].csize/2] ^= 0x5A
+	out, lazy := lazyPass(t, bad, nil)
+	if lazy != 1 {
+		t.Fatal("HU not kept compressed")
+	}
+	if _, err := decodeAll(out, KindCT); !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrChecksum) {
+		t.Errorf("next reader: %v, want a corrupt frame or checksum error", err)
+	}
+	r := NewReader(bytes.NewReader(bad))
+	defer r.Close()
+	r.SetLazy(true)
+	r.SetName("bad.stream")
+	rec, err := r.Next()
 	if err != nil {
 		t.Fatal(err)
 	}
-	hu := int16Bytes(first.(*CT).HU)
-	if !known(&pool, hu) {
-		t.Fatal("first HU not in the pool")
+	_, err = rec.(*CT).HUFrames.ReadAt(make([]byte, 1<<20), 1<<20)
+	t.Logf("ReadAt: %v", err)
+	if (!errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrChecksum)) || !strings.Contains(err.Error(), "bad.stream: record 1 (ct): hu: frame 2 of 3") {
+		t.Errorf("ReadAt of the damaged frame: %v", err)
 	}
-	r.Recycle(first)
-	second, err := r.Next()
-	if err != nil {
+	// A hint whose checksum lies: the lazy reader's trailer check fails.
+	lie := bytes.Clone(good)
+	binary.LittleEndian.PutUint32(lie[offs[1]+24:], hints[1].crc^1)
+	r2 := NewReader(bytes.NewReader(lie))
+	defer r2.Close()
+	r2.SetLazy(true)
+	if _, err := r2.Next(); err != nil {
 		t.Fatal(err)
 	}
-	if hu2 := int16Bytes(second.(*CT).HU); &hu2[0] != &hu[0] {
-		t.Fatal("recycled buffer not reused")
-	} else if known(&pool, hu2) {
-		t.Error("a reused buffer kept the frames of its earlier data")
+	if _, err := r2.Next(); !errors.Is(err, ErrChecksum) {
+		t.Errorf("trailer after a lying hint: %v, want %v", err, ErrChecksum)
+	}
+}
+
+func TestZeroFramesCached(t *testing.T) {
+	c := bigCT("z")
+	c.Mask = make([]uint8, len(c.HU)) // 1.25 MiB: two frames, both zero
+	c2 := bigCT("z2")
+	c2.Mask = make([]uint8, len(c.HU))
+	c2.Mask[len(c2.Mask)-1] = 1
+	data := encodeOpt(t, WriterOptions{FrameSize: 1 << 20}, KindCT, c, c2)
+	hints, offs, _ := hintedFrames(t, data)
+	frames := map[uint32][]string{}
+	for i, h := range hints {
+		if h.dsize == 1<<20 {
+			frames[h.crc] = append(frames[h.crc], string(data[offs[i]+28:offs[i]+28+h.csize]))
+		}
+	}
+	zero := crc32.Checksum(make([]byte, 1<<20), castagnoli)
+	if z := frames[zero]; len(z) != 2 || z[0] != z[1] {
+		t.Errorf("zero frames of 1 MiB: %d, want 2 equal ones", len(z))
+	}
+	got, err := decodeAll(data, KindCT)
+	if err != nil || !reflect.DeepEqual(got, []Record{c, c2}) {
+		t.Errorf("masks do not read back: %v", err)
 	}
 }
 
@@ -269,7 +359,7 @@ func TestCorruptHints(t *testing.T) {
 		{"compressed size short", edit(1, cs, uint32(hints[1].csize-10)), []error{ErrCorrupt}},
 		{"compressed size long", edit(1, cs, uint32(hints[1].csize+10)), []error{ErrCorrupt, ErrTruncated}},
 		{"last frame too long", edit(len(hints)-1, cs, uint32(hints[len(hints)-1].csize+100)), []error{ErrTruncated}},
-		{"truncated in a frame", good[:offs[2]+24+hints[2].csize/2], []error{ErrTruncated}},
+		{"truncated in a frame", good[:offs[2]+28+hints[2].csize/2], []error{ErrTruncated}},
 		{"truncated in a hint", good[:offs[2]+10], []error{ErrTruncated}},
 	} {
 		_, err := decodeAll(tc.data, KindCT)
@@ -281,25 +371,5 @@ func TestCorruptHints(t *testing.T) {
 		if !ok {
 			t.Errorf("%s: got %v, want %v", tc.name, err, tc.want)
 		}
-	}
-}
-
-// known reports whether the pool would pass data through.
-func known(p *Pool, data []byte) bool {
-	return p.frames(data, crc32.Checksum(data, castagnoli)) != nil
-}
-
-func TestPoolWithoutWriterKeepsNothing(t *testing.T) {
-	// A consumer that writes nothing on (crop) must not have its readers
-	// keep compressed frames, nor the tensors they belong to.
-	var pool Pool
-	r := NewReader(bytes.NewReader(encodeOpt(t, WriterOptions{FrameSize: 1 << 20}, KindCT, bigCT("a"))))
-	defer r.Close()
-	r.UsePool(&pool)
-	if _, err := r.Next(); err != nil {
-		t.Fatal(err)
-	}
-	if len(pool.free.pass) != 0 {
-		t.Errorf("%d pool entries without a passthrough writer", len(pool.free.pass))
 	}
 }

@@ -70,6 +70,18 @@ func (r *Reader) setSource(src io.Reader) {
 // SetName sets what errors call the input ("stdin", a file name).
 func (r *Reader) SetName(name string) { r.name = name }
 
+// SetLazy makes the reader keep a CT record's HU tensor compressed, as
+// CT.HUFrames, when it came as frames of its own (any stream of this
+// package's frame writer does), instead of decompressing it into CT.HU. A
+// stage that reads only part of the HU, and writes the CT on, then spends
+// nothing on the rest. Call it before the first Next.
+func (r *Reader) SetLazy(lazy bool) {
+	r.d.lazy = lazy
+	if r.src != nil {
+		r.src.lazy.Store(lazy)
+	}
+}
+
 // Expect makes the reader fail on a stream whose records are not of kind k,
 // naming the stage that wanted them.
 func (r *Reader) Expect(k Kind) { r.want = k }
@@ -92,11 +104,15 @@ func (r *Reader) Close() {
 }
 
 func (r *Reader) wrap(err error) error {
-	where := "stream"
+	return fmt.Errorf("%s: %w", r.inputName(), err)
+}
+
+// inputName is what errors call the input.
+func (r *Reader) inputName() string {
 	if r.name != "" {
-		where = r.name
+		return r.name
 	}
-	return fmt.Errorf("%s: %w", where, err)
+	return "stream"
 }
 
 // Next returns the next record, or io.EOF after the trailer of the last
@@ -138,6 +154,7 @@ func (r *Reader) next() (Record, error) {
 		if tag != string(r.header.Kind) {
 			return nil, fmt.Errorf("record %d: %w: %q in a stream of %s records", r.count+1, ErrCorrupt, tag, r.header.Kind)
 		}
+		r.d.name = fmt.Sprintf("%s: record %d (%s): hu", r.inputName(), r.count+1, tag)
 		rec, err := r.d.record(tag)
 		if err != nil {
 			return nil, r.truncated(err, fmt.Sprintf("in record %d (%s)", r.count+1, tag))

@@ -38,6 +38,11 @@ type CT struct {
 	Shape     [3]int // index, row, col (z, y, x)
 	Geometry  geom.Geometry
 	HU        []int16 // Shape[0]*Shape[1]*Shape[2] voxels, [index][row][col]
+	// HUFrames, set by a Reader in lazy mode (Reader.SetLazy) in place of
+	// HU, holds the HU data (little-endian int16, laid out as HU) still
+	// compressed: read what you need with ReadAt. A Writer writes it on
+	// as it came. HU is nil while HUFrames is set.
+	HUFrames *Frames
 	// Mask is nil until mkmask adds it; then 0/1 per voxel, same layout as HU.
 	Mask []uint8
 	// PositiveIndexes are the ascending slice indexes holding mask voxels.

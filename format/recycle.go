@@ -2,8 +2,6 @@ package format
 
 import (
 	"sync"
-	"sync/atomic"
-	"unsafe"
 
 	"github.com/ctseg/ctseg/internal/bigbuf"
 )
@@ -19,8 +17,7 @@ const maxFree = 4
 // decompressing it. A Pool is safe for concurrent use; several readers may
 // share one (see Reader.UsePool).
 type Pool struct {
-	free    freeList
-	writers atomic.Bool // a Writer passes tensors through (passthrough.go)
+	free freeList
 }
 
 type freeList struct {
@@ -28,9 +25,13 @@ type freeList struct {
 	i16  [][]int16
 	u8   [][]byte
 	f32  [][]float32
-	pass []*passEntry // passthrough.go
-	comp [][]byte     // compressed-frame buffers of forgotten entries
+	comp [][]byte // compressed-frame buffers of recycled Frames
 }
+
+// maxFreeFrames bounds the compressed-frame buffers a Pool keeps for reuse:
+// enough for the frames of one CT's HU tensor (250 frames of 1 MiB, about
+// half that compressed).
+const maxFreeFrames = 320
 
 // take removes and returns the smallest buffer that holds n elements.
 func take[T any](f *freeList, list *[][]T, n int) []T {
@@ -47,14 +48,12 @@ func take[T any](f *freeList, list *[][]T, n int) []T {
 	}
 	b := (*list)[best][:n]
 	*list = append((*list)[:best], (*list)[best+1:]...)
-	f.forgetLocked(bytePtr(b), false) // about to hold other data
 	return b
 }
 
 func give[T any](f *freeList, list *[][]T, b []T) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.forgetLocked(bytePtr(b), true)
 	if cap(b) < bigbuf.Threshold/8 {
 		return // small buffers are cheap to allocate
 	}
@@ -89,12 +88,10 @@ func (f *freeList) float32s(n int) []float32 {
 // safe to call while another goroutine is in Next.
 func (r *Reader) Recycle(rec Record) { r.d.free.recycle(rec) }
 
-// UsePool makes the reader decode into buffers from p, and recycle into it.
-// The reader also tells p which large tensors it decoded from frames of
-// their own, so that a Writer with WriterOptions.Pool p can write them on
-// without recompressing them.
+// UsePool makes the reader decode into buffers from p, and recycle into it;
+// in lazy mode it also reads frames into the buffers of recycled Frames.
 func (r *Reader) UsePool(p *Pool) {
-	r.d.free, r.d.pool = &p.free, p
+	r.d.free = &p.free
 	if r.src != nil {
 		r.src.pool.Store(p)
 	}
@@ -109,7 +106,8 @@ func (f *freeList) recycle(rec Record) {
 	case *CT:
 		give(f, &f.i16, rec.HU)
 		give(f, &f.u8, rec.Mask)
-		rec.HU, rec.Mask = nil, nil
+		f.keepFrames(rec.HUFrames)
+		rec.HU, rec.Mask, rec.HUFrames = nil, nil, nil
 	case *Crop:
 		give(f, &f.i16, rec.HU)
 		give(f, &f.u8, rec.Label)
@@ -124,10 +122,41 @@ func (f *freeList) recycle(rec Record) {
 	}
 }
 
-// bytePtr is the address of b's first element, nil for an empty slice.
-func bytePtr[T any](b []T) *byte {
-	if cap(b) == 0 {
-		return nil
+// keepFrames keeps the compressed-frame buffers of fs for reuse. The
+// record's owner has written it by then (Writer.Write waits until its
+// frames are out), so nothing refers to them.
+func (f *freeList) keepFrames(fs *Frames) {
+	if fs == nil {
+		return
 	}
-	return (*byte)(unsafe.Pointer(unsafe.SliceData(b)))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, fr := range fs.frames {
+		f.keepFrameBuf(fr.comp)
+	}
+}
+
+// keepFrameBuf keeps b for reuse; when the list is full, in place of the
+// smallest buffer, if b is larger: frames vary in size, and small buffers
+// must not crowd out the ones that later frames fit. f.mu must be held.
+func (f *freeList) keepFrameBuf(b []byte) {
+	if len(f.comp) < maxFreeFrames {
+		f.comp = append(f.comp, b[:0])
+		return
+	}
+	small := 0
+	for i, c := range f.comp {
+		if cap(c) < cap(f.comp[small]) {
+			small = i
+		}
+	}
+	if cap(b) > cap(f.comp[small]) {
+		f.comp[small] = b[:0]
+	}
+}
+
+// compBuf returns the smallest free buffer for compressed frames that
+// holds n bytes, nil if there is none.
+func (p *Pool) compBuf(n int) []byte {
+	return take(&p.free, &p.free.comp, n)
 }

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/ctseg/ctseg/internal/bigbuf"
 )
 
 // frameSource decompresses a reader's input. While the input has hinted
@@ -19,8 +21,10 @@ import (
 // through zstd's streaming decoder, which skips skippable frames itself.
 //
 // Read never returns bytes of two frames at once, so a caller can tell
-// where frames start; with capture, it keeps a tensor's compressed frames
-// for passthrough (passthrough.go).
+// where frames start, and take a tensor's frames whole and compressed
+// (takeTensor) instead of reading them. In lazy mode the read-ahead does
+// not decompress a tensor's frames: a frame is decompressed when Read
+// reaches it, if it does.
 type frameSource struct {
 	in    *bufio.Reader
 	dec   *zstd.Decoder // DecodeAll, for hinted frames
@@ -30,14 +34,13 @@ type frameSource struct {
 	zfree chan []byte   // compressed buffers for reuse
 	cur   *srcFrame     // the frame Read hands out
 	pos   int           // cur.out[pos:] is still to hand out
+	next  *srcFrame     // a frame taken from jobs and not yet handed out
 	zr    *zstd.Decoder // the streaming decoder, once the hints end
 	err   error
 	off   int64                // input bytes read by readAhead, for errors
-	pool  atomic.Pointer[Pool] // where captured frames come back for reuse
-
-	capturing bool
-	captured  [][]byte
-	capOK     bool
+	pool  atomic.Pointer[Pool] // where kept frames come back for reuse
+	slab  bigbuf.Slab          // where new frame buffers come from
+	lazy  atomic.Bool          // leave tensor frames compressed until read
 }
 
 // srcFrame is one hinted frame, read and being decompressed.
@@ -46,8 +49,9 @@ type srcFrame struct {
 	comp   []byte // the hint and the frame, as read
 	out    []byte
 	err    error
-	stream bool // no hint here: the rest is for the streaming decoder
-	kept   bool // comp was captured: not ours to reuse
+	at     int64 // input offset of its hint, for errors
+	stream bool  // no hint here: the rest is for the streaming decoder
+	lazy   bool  // not decompressed by the read-ahead
 	ready  chan struct{}
 }
 
@@ -67,8 +71,9 @@ func newFrameSource(r io.Reader, ahead int) (*frameSource, error) {
 // first frame without a hint or an error; the last job it sends says which.
 func (s *frameSource) readAhead() {
 	defer close(s.jobs)
+	inTensor := false
 	for {
-		j, last := s.readFrame()
+		j, last := s.readFrame(&inTensor)
 		select {
 		case s.jobs <- j:
 		case <-s.quit:
@@ -80,9 +85,11 @@ func (s *frameSource) readAhead() {
 	}
 }
 
-// readFrame reads the next hinted frame and starts decompressing it; last
-// says that it is the final job (no hint, or an error).
-func (s *frameSource) readFrame() (j *srcFrame, last bool) {
+// readFrame reads the next hinted frame and starts decompressing it,
+// unless it holds tensor data (inTensor tracks the hint flags) and the
+// source is lazy; last says that it is the final job (no hint, or an
+// error).
+func (s *frameSource) readFrame(inTensor *bool) (j *srcFrame, last bool) {
 	j = &srcFrame{ready: make(chan struct{})}
 	b, err := s.in.Peek(hintLen)
 	if !isHint(b) {
@@ -95,6 +102,7 @@ func (s *frameSource) readFrame() (j *srcFrame, last bool) {
 		return j, true
 	}
 	at := s.off
+	j.at = at
 	if j.hint, j.err = parseHint(b); j.err != nil {
 		j.err = fmt.Errorf("at byte %d of the input: %w", at, j.err)
 		close(j.ready)
@@ -109,26 +117,35 @@ func (s *frameSource) readFrame() (j *srcFrame, last bool) {
 		close(j.ready)
 		return j, true
 	}
-	go s.decode(j, getOr(s.free), at)
+	*inTensor = *inTensor || j.hint.flags&hintFirst != 0
+	if *inTensor && s.lazy.Load() {
+		j.lazy = true
+		close(j.ready)
+	} else {
+		go func() {
+			defer close(j.ready)
+			j.decode(s.dec, getOr(s.free))
+		}()
+	}
+	*inTensor = *inTensor && j.hint.flags&hintLast == 0
 	return j, false
 }
 
 // decode decompresses j's frame into out, and checks it against the hint.
-func (s *frameSource) decode(j *srcFrame, out []byte, at int64) {
-	defer close(j.ready)
+func (j *srcFrame) decode(dec *zstd.Decoder, out []byte) {
 	var err error
-	j.out, err = s.dec.DecodeAll(j.comp[hintLen:], slices.Grow(out, j.hint.dsize))
+	j.out, err = dec.DecodeAll(j.comp[hintLen:], slices.Grow(out, j.hint.dsize))
 	switch {
 	case err != nil:
-		j.err = fmt.Errorf("%w: the zstd frame at byte %d of the input: %v", ErrCorrupt, at, err)
+		j.err = fmt.Errorf("%w: the zstd frame at byte %d of the input: %v", ErrCorrupt, j.at, err)
 	case len(j.out) != j.hint.dsize:
 		j.err = fmt.Errorf("%w: the zstd frame at byte %d of the input holds %d bytes, its hint says %d",
-			ErrCorrupt, at, len(j.out), j.hint.dsize)
+			ErrCorrupt, j.at, len(j.out), j.hint.dsize)
 	}
 }
 
 // compBuf is a buffer to read a frame into: one the source used before,
-// else one of the captured frames that came back to the pool.
+// else one of the kept frames that came back to the pool.
 func (s *frameSource) compBuf(n int) []byte {
 	if b := getOr(s.zfree); cap(b) >= n {
 		return b
@@ -136,7 +153,12 @@ func (s *frameSource) compBuf(n int) []byte {
 		putTo(s.zfree, b) // for a smaller frame
 	}
 	if p := s.pool.Load(); p != nil {
-		return p.compBuf(n)
+		if b := p.compBuf(n); b != nil {
+			return b
+		}
+	}
+	if n <= 1<<20 { // more waits for the data to arrive (readExactly)
+		return s.slab.Bytes(roomy(n))[:0]
 	}
 	return nil
 }
@@ -147,13 +169,11 @@ func (s *frameSource) compBuf(n int) []byte {
 func readExactly(r io.Reader, buf []byte, n int) ([]byte, error) {
 	buf = buf[:0]
 	if cap(buf) < n {
-		buf = make([]byte, 0, min(n, 1<<20))
+		buf = make([]byte, 0, min(roomy(n), 1<<20))
 	}
 	for len(buf) < n {
 		if len(buf) == cap(buf) {
-			// With room to spare, so that the buffer fits the frames of
-			// later records when it comes back for reuse.
-			buf = slices.Grow(buf, n-len(buf)+n/8)
+			buf = slices.Grow(buf, roomy(n)-len(buf))
 		}
 		k, err := r.Read(buf[len(buf):min(n, cap(buf))])
 		buf = buf[:len(buf)+k]
@@ -166,6 +186,13 @@ func readExactly(r io.Reader, buf []byte, n int) ([]byte, error) {
 	}
 	return buf, nil
 }
+
+// roomy is the capacity to give a buffer for a frame of n bytes: with room
+// to spare, in steps of 4 KiB, so that the buffer fits the frames of later
+// records when it comes back for reuse (compressed sizes vary from frame
+// to frame; a buffer that fits none is garbage, and fresh memory costs
+// page faults).
+func roomy(n int) int { return (n + n/4 + 4095) &^ 4095 }
 
 func getOr(c chan []byte) []byte {
 	select {
@@ -190,7 +217,6 @@ func putTo(c chan []byte, b []byte) {
 func (s *frameSource) Read(p []byte) (int, error) {
 	for s.cur == nil || s.pos == len(s.cur.out) {
 		if s.zr != nil {
-			s.capOK = false
 			return s.zr.Read(p)
 		}
 		if err := s.nextFrame(); err != nil {
@@ -204,21 +230,13 @@ func (s *frameSource) Read(p []byte) (int, error) {
 
 // nextFrame moves on to the next frame, or to the streaming decoder.
 func (s *frameSource) nextFrame() error {
-	if s.err != nil {
-		return s.err
-	}
 	s.release()
-	j, ok := <-s.jobs
-	if !ok {
-		s.err = errors.New("format: frame source closed")
-		return s.err
+	j, err := s.peek()
+	if err != nil {
+		return err
 	}
-	<-j.ready
-	switch {
-	case j.err != nil:
-		s.err = j.err
-		return s.err
-	case j.stream:
+	s.next = nil
+	if j.stream {
 		// readAhead has stopped: the rest of the input is the decoder's.
 		zr, err := zstd.NewReader(s.in, zstd.WithDecoderConcurrency(decoderConcurrency), zstd.WithDecoderMaxWindow(1<<27))
 		if err != nil {
@@ -228,12 +246,90 @@ func (s *frameSource) nextFrame() error {
 		s.zr = zr
 		return nil
 	}
-	s.cur, s.pos = j, 0
-	if s.capturing {
-		s.captured = append(s.captured, j.comp)
-		j.kept = true
+	if j.lazy {
+		// Read past a tensor that nobody took compressed.
+		if j.decode(s.dec, getOr(s.free)); j.err != nil {
+			s.err = j.err
+			return s.err
+		}
 	}
+	s.cur, s.pos = j, 0
 	return nil
+}
+
+// peek returns the next frame job, ready, without moving on to it.
+func (s *frameSource) peek() (*srcFrame, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	if s.next == nil {
+		j, ok := <-s.jobs
+		if !ok {
+			s.err = errors.New("format: frame source closed")
+			return nil, s.err
+		}
+		<-j.ready
+		s.next = j
+	}
+	if s.next.err != nil {
+		s.err = s.next.err
+		return nil, s.err
+	}
+	return s.next, nil
+}
+
+// atFrameStart reports whether the next byte Read returns is the first of
+// a hinted frame's.
+func (s *frameSource) atFrameStart() bool {
+	return s.zr == nil && (s.cur == nil || s.pos == len(s.cur.out))
+}
+
+// takeTensor returns the next n bytes as the compressed frames that hold
+// them, without decompressing them, when they are one tensor's frames, from
+// the one flagged first to the one flagged last (see the package doc); ok
+// is false, and nothing is consumed, when they are not. The caller must
+// have consumed everything Read returned (atFrameStart).
+func (s *frameSource) takeTensor(n int64) (fs *Frames, ok bool, err error) {
+	if !s.atFrameStart() {
+		return nil, false, nil
+	}
+	j, err := s.peek()
+	if err != nil {
+		return nil, false, err
+	}
+	if j.stream || j.hint.flags&hintFirst == 0 {
+		return nil, false, nil
+	}
+	s.release()
+	fs = &Frames{dec: s.dec}
+	for {
+		s.next = nil
+		fs.add(j)
+		putTo(s.free, j.out) // decompressed before the source turned lazy
+		if fs.size > n {
+			break
+		}
+		if j.hint.flags&hintLast != 0 {
+			break
+		}
+		if j, err = s.peek(); err != nil {
+			return nil, false, err
+		}
+		if j.stream {
+			break
+		}
+	}
+	switch {
+	case fs.size != n:
+		s.err = fmt.Errorf("%w: a tensor of %d bytes starts at the zstd frame at byte %d of the input, but its frames hold %d bytes",
+			ErrCorrupt, n, fs.frames[0].at, fs.size)
+	case j.hint.flags&hintLast == 0:
+		s.err = fmt.Errorf("%w: the tensor whose frames start at byte %d of the input ends in a frame not flagged last",
+			ErrCorrupt, fs.frames[0].at)
+	default:
+		return fs, true, nil
+	}
+	return nil, false, s.err
 }
 
 // release hands the current frame's buffers back for reuse.
@@ -242,39 +338,8 @@ func (s *frameSource) release() {
 		return
 	}
 	putTo(s.free, s.cur.out)
-	if !s.cur.kept {
-		putTo(s.zfree, s.cur.comp)
-	}
+	putTo(s.zfree, s.cur.comp) // frames taken whole (takeTensor) never become cur
 	s.cur = nil
-}
-
-// startCapture starts keeping the compressed frames that Read goes on to,
-// when the next byte is the first of a frame. The caller must not have
-// bytes of the current frame buffered.
-func (s *frameSource) startCapture() bool {
-	if s.zr != nil || (s.cur != nil && s.pos < len(s.cur.out)) {
-		return false
-	}
-	s.capturing, s.capOK, s.captured = true, true, nil
-	return true
-}
-
-// endCapture stops capturing and returns the frames read since
-// startCapture if they hold exactly the bytes read since: the whole frames
-// of one tensor, from its first to its last.
-func (s *frameSource) endCapture() [][]byte {
-	frames := s.captured
-	ok := s.capturing && s.capOK && s.zr == nil && s.cur != nil && s.pos == len(s.cur.out) && len(frames) > 0
-	s.capturing, s.captured = false, nil
-	if !ok {
-		return nil
-	}
-	first, _ := parseHint(frames[0])
-	last, _ := parseHint(frames[len(frames)-1])
-	if first.flags&hintFirst == 0 || last.flags&hintLast == 0 {
-		return nil
-	}
-	return frames
 }
 
 // Close stops the read-ahead and the decoders. A read-ahead goroutine

@@ -31,8 +31,10 @@ type enc struct {
 	w   io.Writer
 	err error
 	// bulk, when set, writes tensor data of bulkMin bytes or more in
-	// place of w (Writer.writeBulk).
-	bulk func(data []byte) error
+	// place of w (Writer.writeBulk); frames writes a tensor's compressed
+	// frames (Writer.writeFrames).
+	bulk   func(data []byte) error
+	frames func(f *Frames) error
 }
 
 func (e *enc) key(k string) {
@@ -114,20 +116,40 @@ func (e *enc) strs(k string, v []string) {
 // tensor writes {dtype, shape, data} with data as a msgpack bin holding the
 // raw little-endian elements.
 func (e *enc) tensor(k, dtype string, shape []int, data []byte) {
-	e.key(k)
-	e.mapLen(3)
-	e.str("dtype", dtype)
-	e.ints("shape", shape)
-	e.key("data")
-	if e.err == nil {
-		e.err = e.e.EncodeBytesLen(len(data))
-	}
+	e.tensorHead(k, dtype, shape, len(data))
 	switch {
 	case e.err != nil:
 	case e.bulk != nil && len(data) >= bulkMin:
 		e.err = e.bulk(data)
 	default:
 		_, e.err = e.w.Write(data)
+	}
+}
+
+func (e *enc) tensorHead(k, dtype string, shape []int, size int) {
+	e.key(k)
+	e.mapLen(3)
+	e.str("dtype", dtype)
+	e.ints("shape", shape)
+	e.key("data")
+	if e.err == nil {
+		e.err = e.e.EncodeBytesLen(size)
+	}
+}
+
+// tensorFrames writes a tensor whose data a Reader kept compressed: as the
+// same frames when the stream is made of frames, else decompressed.
+func (e *enc) tensorFrames(k, dtype string, shape []int, f *Frames) {
+	e.tensorHead(k, dtype, shape, int(f.Size()))
+	switch {
+	case e.err != nil:
+	case e.frames != nil:
+		e.err = e.frames(f)
+	default:
+		data := make([]byte, f.Size())
+		if _, e.err = f.ReadAt(data, 0); e.err == nil {
+			_, e.err = e.w.Write(data)
+		}
 	}
 }
 
@@ -179,7 +201,8 @@ type dec struct {
 	hr   *hashReader // r, when reading a stream
 	free *freeList
 	src  *frameSource // nil for raw (uncompressed) input
-	pool *Pool        // where to remember tensors for passthrough; nil: nowhere
+	lazy bool         // keep a CT's HU compressed (Reader.SetLazy)
+	name string       // for errors in Frames: the input and the record
 }
 
 // eachKey calls f for every key of the map that comes next; f must consume
@@ -290,11 +313,12 @@ func (d *dec) fixedFloats(dst []float64) error {
 
 // rawTensor is a decoded tensor before conversion to its Go slice type.
 type rawTensor struct {
-	dtype string
-	shape []int
-	data  []byte // for int16/float32: backed by a slice of that type
-	i16   []int16
-	f32   []float32
+	dtype  string
+	shape  []int
+	data   []byte // for int16/float32: backed by a slice of that type
+	i16    []int16
+	f32    []float32
+	frames *Frames // the data, kept compressed, in place of the above
 }
 
 func elemSize(dtype string) int {
@@ -311,7 +335,11 @@ func elemSize(dtype string) int {
 
 // tensor reads {dtype, shape, data}. dtype and shape must come before data,
 // so the data can be read straight into a buffer of the right type.
-func (d *dec) tensor() (*rawTensor, error) {
+func (d *dec) tensor() (*rawTensor, error) { return d.tensorOrFrames(false) }
+
+// tensorOrFrames is tensor keeping the data compressed, as Frames, when
+// lazy is set and the data came as frames of its own.
+func (d *dec) tensorOrFrames(lazy bool) (*rawTensor, error) {
 	t := &rawTensor{}
 	err := d.eachKey(func(k string) error {
 		var err error
@@ -321,7 +349,7 @@ func (d *dec) tensor() (*rawTensor, error) {
 		case "shape":
 			t.shape, err = d.ints(8)
 		case "data":
-			return d.tensorData(t)
+			return d.tensorData(t, lazy)
 		default:
 			err = d.skip()
 		}
@@ -330,7 +358,7 @@ func (d *dec) tensor() (*rawTensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	if t.data == nil && t.i16 == nil && t.f32 == nil {
+	if t.data == nil && t.i16 == nil && t.f32 == nil && t.frames == nil {
 		if n, err := shapeLen(t.shape); err != nil || n != 0 {
 			return nil, fmt.Errorf("tensor has no data")
 		}
@@ -338,7 +366,7 @@ func (d *dec) tensor() (*rawTensor, error) {
 	return t, nil
 }
 
-func (d *dec) tensorData(t *rawTensor) error {
+func (d *dec) tensorData(t *rawTensor, lazy bool) error {
 	size := elemSize(t.dtype)
 	if size == 0 {
 		return fmt.Errorf("unknown or missing dtype %q (dtype and shape must precede data)", t.dtype)
@@ -353,6 +381,18 @@ func (d *dec) tensorData(t *rawTensor) error {
 	}
 	if nb != n*size {
 		return fmt.Errorf("data holds %d bytes, shape %v of %s needs %d", nb, t.shape, t.dtype, n*size)
+	}
+	if lazy && nb >= bulkMin && d.src != nil && d.hr.buffered() == 0 {
+		fs, ok, err := d.src.takeTensor(int64(nb))
+		if err != nil {
+			return err
+		}
+		if ok {
+			d.hr.add(fs.crc, fs.size)
+			fs.name = d.name
+			t.frames = fs
+			return nil
+		}
 	}
 	switch t.dtype {
 	case dtInt16:
@@ -373,20 +413,9 @@ func (d *dec) tensorData(t *rawTensor) error {
 	return nil
 }
 
-// readData reads a tensor's data. Data that starts and ends on the edges of
-// hinted frames is remembered in the pool with its compressed frames.
+// readData reads a tensor's data.
 func (d *dec) readData(data []byte) error {
-	capture := d.pool != nil && d.src != nil && len(data) >= bulkMin && d.pool.passing() &&
-		d.hr.buffered() == 0 && d.src.startCapture()
-	if !capture {
-		_, err := io.ReadFull(d.r, data)
-		return err
-	}
-	crc, err := d.hr.readFull(data)
-	frames := d.src.endCapture()
-	if err == nil && frames != nil && d.hr.buffered() == 0 {
-		d.pool.remember(data, crc, frames)
-	}
+	_, err := io.ReadFull(d.r, data)
 	return err
 }
 

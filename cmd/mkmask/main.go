@@ -59,8 +59,11 @@ func run(c *cli.Context) error {
 		return err
 	}
 	in := cliutil.OpenInput(c, format.KindCT)
+	// The HU stays compressed, but for the frames the masks read, and goes
+	// on as it came.
+	in.SetLazy(true)
 	defer in.Close()
-	out, err := cliutil.CreateOutputFrom(c, format.KindCT, in)
+	out, err := cliutil.CreateOutput(c, format.KindCT)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"image/png"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/ctseg/ctseg/format"
 	"github.com/ctseg/ctseg/internal/geom"
+	"github.com/ctseg/ctseg/internal/spectest"
 	"github.com/ctseg/ctseg/internal/streamtest"
 )
 
@@ -228,4 +230,83 @@ func TestNoGeometry(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no usable geometry") {
 		t.Errorf("err = %v, want no usable geometry", err)
 	}
+}
+
+// TestLazyHU runs mkmask on a CT large enough that its HU comes in two
+// frames (1 MiB and 0.3 MiB) which mkmask keeps compressed: a nodule
+// across the frames' edge (slices 29–35 of 40, the edge is at 32), one at
+// the volume's last slice, one in the first frame only. The mask must be
+// SPEC's, computed by the independent implementation from the whole HU;
+// the HU must go out as it came; the PNGs must show the slices.
+func TestLazyHU(t *testing.T) {
+	t.Setenv("LUNA16_DIR", "")
+	const uid = "7.7.7"
+	ct := &format.CT{SeriesUID: uid, Shape: [3]int{40, 128, 128}, Geometry: phantomGeom, HU: make([]int16, 40*128*128)}
+	for i := range ct.HU {
+		ct.HU[i] = int16(-1000 + (i*7919)%97) // air, with noise
+	}
+	cuboid := func(lo, hi [3]int, hu int16) {
+		for i := lo[0]; i <= hi[0]; i++ {
+			for r := lo[1]; r <= hi[1]; r++ {
+				for c := lo[2]; c <= hi[2]; c++ {
+					ct.HU[(i*128+r)*128+c] = hu + int16((i+r+c)%5)
+				}
+			}
+		}
+	}
+	cuboid([3]int{29, 40, 50}, [3]int{35, 52, 60}, 40)
+	cuboid([3]int{37, 90, 90}, [3]int{39, 99, 97}, 120)
+	cuboid([3]int{3, 10, 100}, [3]int{6, 15, 110}, -200)
+	cuboid([3]int{20, 0, 0}, [3]int{20, 127, 127}, 500) // dense slice no box reaches
+	centres := [][3]int{{32, 46, 55}, {38, 94, 93}, {4, 12, 105}}
+	var rows strings.Builder
+	rows.WriteString("seriesuid,coordX,coordY,coordZ,diameter_mm\n")
+	for _, c := range centres {
+		fmt.Fprintf(&rows, "%s,%s,5\n", uid, xyzOf(float64(c[0]), float64(c[1]), float64(c[2])))
+	}
+	ann := filepath.Join(t.TempDir(), "annotations.csv")
+	if err := os.WriteFile(ann, []byte(rows.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in := streamtest.Write(t, format.KindCT, ct)
+	pngDir := t.TempDir()
+	recs, err := streamtest.Run(t, newApp(), format.KindCT, "--annotations", ann, "--png", pngDir, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := recs[0].(*format.CT)
+	series := &spectest.Series{Shape: ct.Shape, HU: ct.HU}
+	want := series.Mask(centres)
+	if !slices.Equal(got.HU, ct.HU) || !slices.Equal(got.Mask, want) || !slices.Equal(got.PositiveIndexes, series.Positive(want)) {
+		t.Fatalf("HU unchanged %v, mask as SPEC's %v, positive %v want %v",
+			slices.Equal(got.HU, ct.HU), slices.Equal(got.Mask, want), got.PositiveIndexes, series.Positive(want))
+	}
+	names, _ := filepath.Glob(filepath.Join(pngDir, uid, "*.png"))
+	if len(names) != len(got.PositiveIndexes) {
+		t.Errorf("%d PNGs for %d positive slices", len(names), len(got.PositiveIndexes))
+	}
+	// The frames of the HU went out as they came in.
+	outPath := filepath.Join(t.TempDir(), "out.stream")
+	if err := newApp().Run([]string{"mkmask", "-q", "--annotations", ann, "-o", outPath, in}); err != nil {
+		t.Fatal(err)
+	}
+	inBytes, _ := os.ReadFile(in)
+	outBytes, _ := os.ReadFile(outPath)
+	if n := commonTensorFrames(inBytes, outBytes); n != 2 {
+		t.Errorf("%d HU frames of the input in the output, want 2", n)
+	}
+}
+
+// commonTensorFrames counts the tensor frames of a (hinted, flags not 0;
+// see the format package doc) that appear in b byte for byte.
+func commonTensorFrames(a, b []byte) int {
+	n := 0
+	for off := 0; off+28 <= len(a) && binary.LittleEndian.Uint32(a[off:]) == 0x184D2A5C; {
+		size := 28 + int(binary.LittleEndian.Uint32(a[off+12:]))
+		if binary.LittleEndian.Uint32(a[off+20:]) != 0 && bytes.Contains(b, a[off:off+size]) {
+			n++
+		}
+		off += size
+	}
+	return n
 }

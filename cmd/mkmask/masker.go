@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/ctseg/ctseg/format"
+	"github.com/ctseg/ctseg/internal/bigbuf"
 	"github.com/ctseg/ctseg/internal/geom"
 	"github.com/ctseg/ctseg/internal/luna"
 	"github.com/ctseg/ctseg/internal/mask"
@@ -18,15 +19,22 @@ type masker struct {
 	warn       io.Writer
 	nodules    map[string][]luna.Annotation
 	candidates map[string][]luna.Candidate // class 0 only
-	// spare is a mask buffer handed back by recycle, for the next CT.
+	hu         lazyHU
+	// last is the mask of the CT written last, cleared by recycle for
+	// the next CT; spare is the cleared buffer.
+	last  *mask.Result
 	spare []uint8
 }
 
-// recycle hands back the mask of a CT that is no longer used (written to
-// the output), to be reused for the next CT: on some machines touching
-// fresh memory costs more than the whole mask computation.
+// recycle clears the mask of a CT that is no longer used (written to the
+// output), to be reused for the next CT: on some machines touching fresh
+// memory costs more than the whole mask computation, and clearing only the
+// boxes costs nothing next to clearing the whole buffer.
 func (m *masker) recycle(ct *format.CT) {
-	m.spare, ct.Mask = ct.Mask, nil
+	if m.last != nil {
+		m.spare, m.last = m.last.Clear(), nil
+	}
+	ct.Mask = nil
 }
 
 // load reads the nodule list and, when candPath is not "", the class-0
@@ -61,7 +69,10 @@ func (m *masker) apply(ct *format.CT) error {
 	if err := ct.Geometry.Validate(); err != nil {
 		return fmt.Errorf("CT record has no usable geometry: %w", err)
 	}
-	vol := mask.Volume{HU: ct.HU, Shape: ct.Shape}
+	vol := m.hu.volume(ct)
+	if n := len(vol.HU); cap(m.spare) < n {
+		m.spare = bigbuf.Bytes(n) // zero, as BuildInto needs it
+	}
 	nodules, err := toCandidates(ct.Geometry, m.nodules[ct.SeriesUID], func(a luna.Annotation) format.Candidate {
 		return format.Candidate{CenterXYZ: a.CenterXYZ, DiameterMM: a.DiameterMM, IsNodule: true, IsMalignant: a.IsMalignant}
 	})
@@ -73,10 +84,10 @@ func (m *masker) apply(ct *format.CT) error {
 		centers[i] = n.CenterIRC
 	}
 	res, err := mask.BuildInto(m.spare, vol, centers, m.threshold)
-	m.spare = nil
 	if err != nil {
 		return err
 	}
+	m.spare, m.last = nil, res
 	for _, i := range res.Outside {
 		fmt.Fprintf(m.warn, "mkmask: warning: series %s: nodule at xyz %v (voxel %v) lies outside the volume %v: skipped\n",
 			ct.SeriesUID, nodules[i].CenterXYZ, nodules[i].CenterIRC, ct.Shape)
@@ -88,7 +99,7 @@ func (m *masker) apply(ct *format.CT) error {
 		return err
 	}
 	if m.pngDir != "" {
-		return writePNGs(m.pngDir, ct, res.Boxes)
+		return writePNGs(m.pngDir, ct, vol, res.Boxes)
 	}
 	return nil
 }

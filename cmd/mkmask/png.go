@@ -23,14 +23,20 @@ var (
 // of ct: the CT in the window -1000…1000 HU, mask voxels tinted red, and
 // the outline of each nodule box crossing the slice in green, so that a
 // person can check the masks by eye as the book does in its notebook.
-func writePNGs(dir string, ct *format.CT, boxes []mask.Box) error {
+func writePNGs(dir string, ct *format.CT, vol mask.Volume, boxes []mask.Box) error {
 	sdir := filepath.Join(dir, ct.SeriesUID)
 	if err := os.MkdirAll(sdir, 0o755); err != nil {
 		return fmt.Errorf("--png: %w", err)
 	}
 	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	n := ct.Shape[1] * ct.Shape[2]
 	for _, s := range ct.PositiveIndexes {
-		img := sliceImage(ct, s, boxes)
+		if vol.Load != nil {
+			if err := vol.Load(s*n, (s+1)*n); err != nil {
+				return fmt.Errorf("--png: slice %d: %w", s, err)
+			}
+		}
+		img := sliceImage(ct, vol.HU, s, boxes)
 		var buf bytes.Buffer
 		if err := enc.Encode(&buf, img); err != nil {
 			return fmt.Errorf("--png: slice %d: %w", s, err)
@@ -43,12 +49,13 @@ func writePNGs(dir string, ct *format.CT, boxes []mask.Box) error {
 	return nil
 }
 
-// sliceImage draws slice s of ct with its mask and box outlines.
-func sliceImage(ct *format.CT, s int, boxes []mask.Box) *image.NRGBA {
+// sliceImage draws slice s of ct (voxels vol) with its mask and box
+// outlines.
+func sliceImage(ct *format.CT, vol []int16, s int, boxes []mask.Box) *image.NRGBA {
 	rows, cols := ct.Shape[1], ct.Shape[2]
 	img := image.NewNRGBA(image.Rect(0, 0, cols, rows))
 	off := s * rows * cols
-	for i, hu := range ct.HU[off : off+rows*cols] {
+	for i, hu := range vol[off : off+rows*cols] {
 		g := window(hu)
 		px := img.Pix[4*i : 4*i+4 : 4*i+4]
 		if ct.Mask[off+i] != 0 {

@@ -41,11 +41,13 @@ func Run(app *cli.App) {
 		// masked CTs: crop peak RSS 570 → 375 MB and 2.6 → 1.9 s.
 		debug.SetGCPercent(25)
 	}
+	restorePipes := setupPipes()
 	stop := startProfile(app.Name)
-	abortOnSignal(app.Name)
+	abortOnSignal(app.Name, restorePipes)
 	os.Args = FlagsFirst(app.Flags, os.Args)
 	err := app.Run(os.Args)
 	stop()
+	restorePipes()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", app.Name, err)
 		os.Exit(1)
@@ -89,12 +91,13 @@ func FlagsFirst(flags []cli.Flag, args []string) []string {
 // files of unfinished outputs before the program exits with 128+signal, as
 // a shell reports a killed command. A stream on stdout simply stops without
 // its trailer, which readers report as truncated.
-func abortOnSignal(prog string) {
+func abortOnSignal(prog string, restorePipes func()) {
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
 		sig := <-ch
 		atomicfile.AbortPending()
+		restorePipes()
 		fmt.Fprintf(os.Stderr, "%s: stopped by %v\n", prog, sig)
 		code := 128 + 1
 		if s, ok := sig.(syscall.Signal); ok {
@@ -143,6 +146,7 @@ type Input struct {
 	cur   *format.Reader
 	file  *os.File
 	pool  format.Pool
+	lazy  bool
 	// Header is the header of the stream being read.
 	Header *format.Header
 }
@@ -199,6 +203,7 @@ func (in *Input) open(name string) error {
 	in.cur = format.NewReader(r)
 	in.cur.SetName(label)
 	in.cur.UsePool(&in.pool)
+	in.cur.SetLazy(in.lazy)
 	if in.want != "" {
 		in.cur.Expect(in.want)
 	}
@@ -215,6 +220,11 @@ func (in *Input) closeCurrent() {
 		in.file = nil
 	}
 }
+
+// SetLazy makes the inputs keep CT records' HU compressed (see
+// format.Reader.SetLazy), for a stage that reads little of it and writes
+// the CT on.
+func (in *Input) SetLazy(lazy bool) { in.lazy = lazy }
 
 // Recycle hands a record's tensors back for the inputs to decode later
 // records into (see format.Pool). The caller must not touch rec afterwards.
@@ -238,15 +248,6 @@ type Output struct {
 // program's name and arguments in its header.
 func CreateOutput(c *cli.Context, k format.Kind) (*Output, error) {
 	return NewOutput(c.String("output"), format.Header{Kind: k, Program: c.App.Name, Args: os.Args[1:]})
-}
-
-// CreateOutputFrom is CreateOutput for a program that writes records of
-// in on: their unchanged large tensors (a CT's HU) keep the compressed
-// frames they came in, instead of being compressed again.
-func CreateOutputFrom(c *cli.Context, k format.Kind, in *Input) (*Output, error) {
-	opt := writerOptions(k)
-	opt.Pool = &in.pool
-	return newOutput(c.String("output"), format.Header{Kind: k, Program: c.App.Name, Args: os.Args[1:]}, opt)
 }
 
 // NewOutput starts a stream on path ("-" or "" for stdout).

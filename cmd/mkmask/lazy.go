@@ -1,0 +1,87 @@
+package main
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/ctseg/ctseg/format"
+	"github.com/ctseg/ctseg/internal/bigbuf"
+	"github.com/ctseg/ctseg/internal/mask"
+)
+
+// lazyHU is a CT's HU read on demand from the frames the stream brought
+// it in (format.Frames): a mask reads a few thousand voxels of a CT's
+// tens of millions, so mkmask decompresses only the starts of the frames
+// that hold them, each once, and writes the CT on with its frames as they
+// came.
+type lazyHU struct {
+	frames *format.Frames
+	hu     []int16         // laid out as the CT; only loaded bytes are valid
+	loaded map[int64]int64 // frame start → bytes loaded from there (bytes)
+	margin int64           // bytes loaded past what is asked for
+	buf    []int16         // the volume buffer, kept for the next CT
+}
+
+// marginRows is how many rows past a voxel asked for are loaded with it.
+// The first voxels a mask reads in a slice are on the nodule's centre row
+// (the radius search along the slice axis); its box then needs the rows
+// up to the centre row plus the row radius, which is under 64 rows for a
+// nodule of up to 3 cm at 0.5 mm per pixel. Loading them at once spares
+// decompressing the slice's start again.
+const marginRows = 64
+
+// volume returns ct's voxels as a mask volume: the HU itself when the
+// record brought it decompressed, else a volume that loads frames as the
+// mask reads them.
+func (l *lazyHU) volume(ct *format.CT) mask.Volume {
+	if ct.HUFrames == nil {
+		return mask.Volume{HU: ct.HU, Shape: ct.Shape}
+	}
+	n := ct.Shape[0] * ct.Shape[1] * ct.Shape[2]
+	if cap(l.buf) < n {
+		// Only the pages of loaded frames are ever touched.
+		l.buf = bigbuf.Int16s(n)
+	}
+	l.frames, l.hu = ct.HUFrames, l.buf[:n]
+	l.margin = 2 * marginRows * int64(ct.Shape[2])
+	clear(l.loaded)
+	if l.loaded == nil {
+		l.loaded = map[int64]int64{}
+	}
+	return mask.Volume{HU: l.hu, Shape: ct.Shape, Load: l.load}
+}
+
+// load decompresses what is missing of the voxels hu[lo:hi], from the
+// start of each frame that holds them to margin bytes past them.
+func (l *lazyHU) load(lo, hi int) error {
+	data := bigbuf.AsBytes(l.hu)
+	for off, stop := 2*int64(lo), 2*int64(hi); off < stop; {
+		start, end := l.frames.FrameOf(off)
+		if end <= start {
+			return fmt.Errorf("voxel %d is outside the HU data (%d bytes)", off/2, l.frames.Size())
+		}
+		if done := start + l.loaded[start]; done < min(stop, end) {
+			to := min(stop+l.margin, end)
+			if _, err := l.frames.ReadAt(data[start:to], start); err != nil {
+				return err
+			}
+			if !littleEndianHost {
+				swapInt16s(data[start:to]) // ReadAt rewrote all of it
+			}
+			l.loaded[start] = to - start
+		}
+		off = end
+	}
+	return nil
+}
+
+var littleEndianHost = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// swapInt16s turns little-endian int16s into native ones in place (on a
+// big-endian host; frames hold little-endian data, and frame sizes are
+// even, so no voxel straddles two frames).
+func swapInt16s(b []byte) {
+	for i := 0; i+1 < len(b); i += 2 {
+		binary.NativeEndian.PutUint16(b[i:], binary.LittleEndian.Uint16(b[i:]))
+	}
+}

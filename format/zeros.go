@@ -1,0 +1,48 @@
+package format
+
+import (
+	"bytes"
+	"hash/crc32"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// zeroFrames caches the compressed frame and the checksum of all-zero
+// frames, by size. A mask tensor is zero nearly everywhere (a nodule
+// covers a few slices of hundreds), and recognising a zero frame costs a
+// fraction of checksumming and compressing it.
+type zeroFrames struct {
+	mu sync.Mutex
+	m  map[int]*zeroFrame
+}
+
+type zeroFrame struct {
+	comp []byte // the zstd frame, without a hint
+	crc  uint32
+}
+
+// zeroSlab is compared with frames to find zero ones. It is never written,
+// so its pages stay the kernel's shared zero page: comparing reads only
+// the frame from memory.
+var zeroSlab = sync.OnceValue(func() []byte { return make([]byte, maxHintFrame) })
+
+// frame returns the cached zero frame of p's size when p is all zero, nil
+// otherwise.
+func (z *zeroFrames) frame(enc *zstd.Encoder, p []byte) *zeroFrame {
+	if len(p) == 0 || len(p) > maxHintFrame || p[0] != 0 || p[len(p)-1] != 0 ||
+		!bytes.Equal(p, zeroSlab()[:len(p)]) {
+		return nil
+	}
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if f := z.m[len(p)]; f != nil {
+		return f
+	}
+	if z.m == nil {
+		z.m = map[int]*zeroFrame{}
+	}
+	f := &zeroFrame{comp: enc.EncodeAll(p, nil), crc: crc32.Checksum(p, castagnoli)}
+	z.m[len(p)] = f
+	return f
+}

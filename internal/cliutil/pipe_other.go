@@ -1,0 +1,7 @@
+//go:build !linux
+
+package cliutil
+
+// setupPipes leaves the pipes as they are: only Linux lets a process size
+// them.
+func setupPipes() (restore func()) { return func() {} }
