@@ -20,6 +20,7 @@ type lazyHU struct {
 	loaded map[int64]int64 // frame start → bytes loaded from there (bytes)
 	margin int64           // bytes loaded past what is asked for
 	buf    []int16         // the volume buffer, kept for the next CT
+	verify bool            // decompress and check all of every CT (--verify)
 }
 
 // marginRows is how many rows past a voxel asked for are loaded with it.
@@ -32,10 +33,11 @@ const marginRows = 64
 
 // volume returns ct's voxels as a mask volume: the HU itself when the
 // record brought it decompressed, else a volume that loads frames as the
-// mask reads them.
-func (l *lazyHU) volume(ct *format.CT) mask.Volume {
+// mask reads them (all of them at once with verify, checking each against
+// its checksum).
+func (l *lazyHU) volume(ct *format.CT) (mask.Volume, error) {
 	if ct.HUFrames == nil {
-		return mask.Volume{HU: ct.HU, Shape: ct.Shape}
+		return mask.Volume{HU: ct.HU, Shape: ct.Shape}, nil
 	}
 	n := ct.Shape[0] * ct.Shape[1] * ct.Shape[2]
 	if cap(l.buf) < n {
@@ -48,7 +50,30 @@ func (l *lazyHU) volume(ct *format.CT) mask.Volume {
 	if l.loaded == nil {
 		l.loaded = map[int64]int64{}
 	}
-	return mask.Volume{HU: l.hu, Shape: ct.Shape, Load: l.load}
+	if l.verify {
+		if err := l.loadAll(); err != nil {
+			return mask.Volume{}, err
+		}
+	}
+	return mask.Volume{HU: l.hu, Shape: ct.Shape, Load: l.load}, nil
+}
+
+// loadAll decompresses every frame whole, which checks it against its
+// checksum.
+func (l *lazyHU) loadAll() error {
+	data := bigbuf.AsBytes(l.hu)
+	if _, err := l.frames.ReadAt(data, 0); err != nil {
+		return err
+	}
+	if !littleEndianHost {
+		swapInt16s(data)
+	}
+	for start := int64(0); start < l.frames.Size(); {
+		_, end := l.frames.FrameOf(start)
+		l.loaded[start] = end - start
+		start = end
+	}
+	return nil
 }
 
 // load decompresses what is missing of the voxels hu[lo:hi], from the

@@ -46,6 +46,8 @@ func newApp() *cli.App {
 			&cli.Float64Flag{Name: "threshold", Value: mask.DefaultThreshold, Usage: "`HU` a voxel must exceed to be in a nodule"},
 			&cli.StringFlag{Name: "png", Usage: "write, per series, a PNG of each positive slice (CT window -1000…1000, " +
 				"mask in red, boxes outlined in green) under `DIR`/SERIES_UID/"},
+			&cli.BoolFlag{Name: "verify", Usage: "decompress every CT's HU and check it against its checksums; " +
+				"by default only the parts the masks read are decompressed, and the next stage checks the rest"},
 			cliutil.OutputFlag(),
 			cliutil.QuietFlag(),
 		},
@@ -92,6 +94,7 @@ func newMasker(c *cli.Context) (*masker, error) {
 		return nil, err
 	}
 	m := &masker{threshold: th, pngDir: c.String("png"), warn: os.Stderr}
+	m.hu.verify = c.Bool("verify")
 	if err := m.load(annPath, candPath); err != nil {
 		return nil, err
 	}

@@ -274,7 +274,14 @@ func TestLazyHU(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	verified, err := streamtest.Run(t, newApp(), format.KindCT, "--annotations", ann, "--verify", in)
+	if err != nil {
+		t.Fatal(err)
+	}
 	got := recs[0].(*format.CT)
+	if v := verified[0].(*format.CT); !slices.Equal(v.Mask, got.Mask) || !slices.Equal(v.HU, ct.HU) {
+		t.Error("--verify gives another mask or HU")
+	}
 	series := &spectest.Series{Shape: ct.Shape, HU: ct.HU}
 	want := series.Mask(centres)
 	if !slices.Equal(got.HU, ct.HU) || !slices.Equal(got.Mask, want) || !slices.Equal(got.PositiveIndexes, series.Positive(want)) {
@@ -309,4 +316,63 @@ func commonTensorFrames(a, b []byte) int {
 		off += size
 	}
 	return n
+}
+
+// TestDamagedFrame: a HU frame damaged in transit that no mask reads
+// passes mkmask undecompressed and is caught by the next reader; with
+// --verify mkmask catches it, naming the record and the frame.
+func TestDamagedFrame(t *testing.T) {
+	t.Setenv("LUNA16_DIR", "")
+	const uid = "8.8.8"
+	ct := &format.CT{SeriesUID: uid, Shape: [3]int{40, 128, 128}, Geometry: phantomGeom, HU: make([]int16, 40*128*128)}
+	for i := range ct.HU {
+		ct.HU[i] = int16(-1000 + (i*7919)%97)
+	}
+	for i := 3; i <= 6; i++ { // a nodule in the first frame only
+		for r := 10; r <= 15; r++ {
+			for c := 100; c <= 110; c++ {
+				ct.HU[(i*128+r)*128+c] = -200
+			}
+		}
+	}
+	ann := filepath.Join(t.TempDir(), "annotations.csv")
+	if err := os.WriteFile(ann, []byte("seriesuid,coordX,coordY,coordZ,diameter_mm\n"+uid+","+xyzOf(4, 12, 105)+",5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in := streamtest.Write(t, format.KindCT, ct)
+	data, _ := os.ReadFile(in)
+	// Damage the middle of the last HU frame (slices 32–39).
+	last := -1
+	for off := 0; off+28 <= len(data) && binary.LittleEndian.Uint32(data[off:]) == 0x184D2A5C; {
+		if binary.LittleEndian.Uint32(data[off+20:])&2 != 0 {
+			last = off
+		}
+		off += 28 + int(binary.LittleEndian.Uint32(data[off+12:]))
+	}
+	if last < 0 {
+		t.Fatal("no HU frame flagged last")
+	}
+	data[last+28+int(binary.LittleEndian.Uint32(data[last+12:]))/2] ^= 0x5A
+	bad := filepath.Join(t.TempDir(), "bad.stream")
+	if err := os.WriteFile(bad, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "out.stream")
+	if err := newApp().Run([]string{"mkmask", "-q", "--annotations", ann, "-o", out, bad}); err != nil {
+		t.Fatalf("mkmask without --verify: %v", err)
+	}
+	f, _ := os.Open(out)
+	defer f.Close()
+	r := format.NewReader(f)
+	defer r.Close()
+	if _, err := r.Next(); err == nil {
+		if _, err = r.Next(); err == nil || err == io.EOF {
+			t.Error("the damaged frame went unnoticed downstream")
+		}
+	}
+	_, err := streamtest.Run(t, newApp(), format.KindCT, "--annotations", ann, "--verify", bad)
+	t.Logf("--verify: %v", err)
+	if err == nil || !strings.Contains(err.Error(), "record 1 (ct): hu: frame 3 of 3") {
+		t.Errorf("--verify: %v, want an error naming record 1's HU frame 3", err)
+	}
 }

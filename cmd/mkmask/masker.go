@@ -69,7 +69,10 @@ func (m *masker) apply(ct *format.CT) error {
 	if err := ct.Geometry.Validate(); err != nil {
 		return fmt.Errorf("CT record has no usable geometry: %w", err)
 	}
-	vol := m.hu.volume(ct)
+	vol, err := m.hu.volume(ct)
+	if err != nil {
+		return err
+	}
 	if n := len(vol.HU); cap(m.spare) < n {
 		m.spare = bigbuf.Bytes(n) // zero, as BuildInto needs it
 	}
