@@ -37,7 +37,8 @@
 //
 // A stage that passes frames on undecompressed cannot tell whether they
 // were damaged on the way to it: the next stage that decompresses them
-// finds out, as its running checksum then differs from the trailer's.
+// finds out, as a reader checks every hinted frame it decompresses against
+// the checksum in its hint (and the stream against its trailer).
 //
 // Several streams may follow one another in a file or pipe (cat a b): a
 // reader handles each header … trailer group in turn. A stream that ends

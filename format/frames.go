@@ -160,6 +160,7 @@ func (f *frameWriter) dispatch(in []byte, borrowed bool, flags uint32) {
 	go func() {
 		defer close(j.ready)
 		if !f.hints {
+			j.crc = crc32.Checksum(j.in, castagnoli)
 			j.out = f.enc.EncodeAll(j.in, out)
 			return
 		}

@@ -19,15 +19,16 @@ import (
 // never decompressed, checksummed or compressed again.
 //
 // The checksums in the frames' hints stand in for the bytes: ReadAt checks
-// each frame it decompresses against its hint, and the next stage that
-// reads the frames checks the stream's trailer against the bytes, so a
-// damaged frame is caught downstream even if no stage between looked at it.
+// each frame it decompresses whole against its hint, and so does every
+// Reader that decompresses the frame later, so a damaged frame is caught,
+// at the frame, downstream even if no stage between looked at it.
 type Frames struct {
-	frames []lazyFrame
-	size   int64
-	crc    uint32 // CRC-32C of all the data, from the hints
-	dec    *zstd.Decoder
-	name   string // what errors call the tensor, set by the Reader
+	frames   []lazyFrame
+	size     int64
+	crc      uint32 // CRC-32C of all the data, from the hints
+	dec      *zstd.Decoder
+	name     string // what errors call the tensor, set by the Reader
+	recycled bool   // its buffers went back to a Pool (Reader.Recycle)
 }
 
 type lazyFrame struct {
@@ -80,6 +81,9 @@ func (f *Frames) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("%s: ReadAt at negative offset %d", f.name, off)
 	}
+	if f.recycled {
+		return 0, fmt.Errorf("%s: ReadAt after the record was recycled", f.name)
+	}
 	n := 0
 	for n < len(p) {
 		i := f.index(off + int64(n))
@@ -92,9 +96,9 @@ func (f *Frames) ReadAt(p []byte, off int64) (int, error) {
 		var err error
 		switch {
 		case skip == 0 && want == fr.hint.dsize:
-			err = f.decode(i, p[n:n+want])
+			err = f.decode(i, p[n:n+want:n+want])
 		case skip == 0:
-			err = f.decodePrefix(i, p[n:n+want])
+			err = f.decodePrefix(i, p[n:n+want:n+want])
 		default:
 			tmp := make([]byte, want)
 			if err = f.decodePrefix(i, tmp); err == nil {

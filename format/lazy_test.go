@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"iter"
@@ -282,6 +283,43 @@ func TestLazyCorruptFrames(t *testing.T) {
 	}
 	if _, err := r2.Next(); !errors.Is(err, ErrChecksum) {
 		t.Errorf("trailer after a lying hint: %v, want %v", err, ErrChecksum)
+	}
+	// A reader that decompresses the frame catches the lie at the frame.
+	_, err = decodeAll(lie, KindCT)
+	t.Logf("eager reader, lying hint: %v", err)
+	if !errors.Is(err, ErrChecksum) || !strings.Contains(err.Error(), fmt.Sprintf("frame at byte %d", offs[1])) {
+		t.Errorf("eager reader, lying hint: %v, want a checksum error at byte %d", err, offs[1])
+	}
+}
+
+func TestFramesAfterRecycle(t *testing.T) {
+	r := NewReader(bytes.NewReader(encodeOpt(t, WriterOptions{FrameSize: 1 << 20}, KindCT, bigCT("a"), bigCT("b"))))
+	defer r.Close()
+	r.SetLazy(true)
+	rec, err := r.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := rec.(*CT).HUFrames
+	r.Recycle(rec)
+	if _, err := r.Next(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.ReadAt(make([]byte, 10), 0); err == nil || !strings.Contains(err.Error(), "recycled") {
+		t.Errorf("ReadAt after Recycle: %v, want an error", err)
+	}
+}
+
+func TestLargeFramesHaveNoHints(t *testing.T) {
+	// Frames over 32 MiB get no hints; the trailer must still be right.
+	c := bigCT("a")
+	data := encodeOpt(t, WriterOptions{FrameSize: 64 << 20}, KindCT, c)
+	if hints, _, _ := hintedFrames(t, data); len(hints) != 0 {
+		t.Errorf("%d hints with 64 MiB frames", len(hints))
+	}
+	got, err := decodeAll(data, KindCT)
+	if err != nil || len(got) != 1 || !reflect.DeepEqual(got[0], c) {
+		t.Errorf("64 MiB frames: %v", err)
 	}
 }
 

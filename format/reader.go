@@ -171,7 +171,7 @@ func (r *Reader) next() (Record, error) {
 // truncated classifies a decoding error: an early end of input is a
 // truncated stream, anything else a corrupt one.
 func (r *Reader) truncated(err error, where string) error {
-	if errors.Is(err, ErrTruncated) || errors.Is(err, ErrCorrupt) {
+	if errors.Is(err, ErrTruncated) || errors.Is(err, ErrCorrupt) || errors.Is(err, ErrChecksum) {
 		return fmt.Errorf("%s: %w", where, err) // from the frame source
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -209,7 +209,7 @@ func (r *Reader) readHeader() error {
 			return io.EOF
 		case err == io.EOF:
 			return ErrEmpty
-		case errors.Is(err, ErrTruncated) || errors.Is(err, ErrCorrupt):
+		case errors.Is(err, ErrTruncated) || errors.Is(err, ErrCorrupt) || errors.Is(err, ErrChecksum):
 			return err
 		case errors.Is(err, zstd.ErrMagicMismatch):
 			return fmt.Errorf("%w: input is not zstd-compressed", ErrNotStream)

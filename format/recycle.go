@@ -29,8 +29,8 @@ type freeList struct {
 }
 
 // maxFreeFrames bounds the compressed-frame buffers a Pool keeps for reuse:
-// enough for the frames of one CT's HU tensor (250 frames of 1 MiB, about
-// half that compressed).
+// enough for the frames of one CT's HU tensor (250 frames of 512 KiB,
+// about half that compressed).
 const maxFreeFrames = 320
 
 // take removes and returns the smallest buffer that holds n elements.
@@ -134,6 +134,8 @@ func (f *freeList) keepFrames(fs *Frames) {
 	for _, fr := range fs.frames {
 		f.keepFrameBuf(fr.comp)
 	}
+	// Later records are read into those buffers: fs must not read them.
+	fs.frames, fs.size, fs.recycled = nil, 0, true
 }
 
 // keepFrameBuf keeps b for reuse; when the list is full, in place of the

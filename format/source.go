@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"slices"
 	"sync/atomic"
@@ -41,6 +42,10 @@ type frameSource struct {
 	pool  atomic.Pointer[Pool] // where kept frames come back for reuse
 	slab  bigbuf.Slab          // where new frame buffers come from
 	lazy  atomic.Bool          // leave tensor frames compressed until read
+	// eagerTo is the last tensor (numbered from 1 in input order) that
+	// Read met undecompressed: nobody took it whole, so the read-ahead
+	// decompresses the rest of its frames.
+	eagerTo atomic.Int64
 }
 
 // srcFrame is one hinted frame, read and being decompressed.
@@ -50,6 +55,7 @@ type srcFrame struct {
 	out    []byte
 	err    error
 	at     int64 // input offset of its hint, for errors
+	tensor int64 // the tensor it holds data of (numbered from 1), 0 for none
 	stream bool  // no hint here: the rest is for the streaming decoder
 	lazy   bool  // not decompressed by the read-ahead
 	ready  chan struct{}
@@ -71,9 +77,9 @@ func newFrameSource(r io.Reader, ahead int) (*frameSource, error) {
 // first frame without a hint or an error; the last job it sends says which.
 func (s *frameSource) readAhead() {
 	defer close(s.jobs)
-	inTensor := false
+	var tensors tensorTracker
 	for {
-		j, last := s.readFrame(&inTensor)
+		j, last := s.readFrame(&tensors)
 		select {
 		case s.jobs <- j:
 		case <-s.quit:
@@ -85,11 +91,33 @@ func (s *frameSource) readAhead() {
 	}
 }
 
+// tensorTracker follows the hints' flags: which tensor's frames the
+// read-ahead is in.
+type tensorTracker struct {
+	count int64 // tensors begun
+	in    bool  // inside tensor count
+}
+
+// next returns the tensor a frame with the given flags holds data of, 0
+// for none.
+func (t *tensorTracker) next(flags uint32) int64 {
+	if flags&hintFirst != 0 {
+		t.count++
+		t.in = true
+	}
+	at := int64(0)
+	if t.in {
+		at = t.count
+	}
+	t.in = t.in && flags&hintLast == 0
+	return at
+}
+
 // readFrame reads the next hinted frame and starts decompressing it,
-// unless it holds tensor data (inTensor tracks the hint flags) and the
-// source is lazy; last says that it is the final job (no hint, or an
-// error).
-func (s *frameSource) readFrame(inTensor *bool) (j *srcFrame, last bool) {
+// unless the source is lazy and the frame holds tensor data that Read has
+// not shown it must decompress; last says that it is the final job (no
+// hint, or an error).
+func (s *frameSource) readFrame(tensors *tensorTracker) (j *srcFrame, last bool) {
 	j = &srcFrame{ready: make(chan struct{})}
 	b, err := s.in.Peek(hintLen)
 	if !isHint(b) {
@@ -117,8 +145,8 @@ func (s *frameSource) readFrame(inTensor *bool) (j *srcFrame, last bool) {
 		close(j.ready)
 		return j, true
 	}
-	*inTensor = *inTensor || j.hint.flags&hintFirst != 0
-	if *inTensor && s.lazy.Load() {
+	j.tensor = tensors.next(j.hint.flags)
+	if j.tensor > s.eagerTo.Load() && s.lazy.Load() {
 		j.lazy = true
 		close(j.ready)
 	} else {
@@ -127,11 +155,13 @@ func (s *frameSource) readFrame(inTensor *bool) (j *srcFrame, last bool) {
 			j.decode(s.dec, getOr(s.free))
 		}()
 	}
-	*inTensor = *inTensor && j.hint.flags&hintLast == 0
 	return j, false
 }
 
-// decode decompresses j's frame into out, and checks it against the hint.
+// decode decompresses j's frame into out, and checks it against the hint,
+// checksum included: a frame damaged before a stage that passed it on
+// undecompressed (Frames) is caught here, at the frame, rather than at the
+// stream's trailer.
 func (j *srcFrame) decode(dec *zstd.Decoder, out []byte) {
 	var err error
 	j.out, err = dec.DecodeAll(j.comp[hintLen:], slices.Grow(out, j.hint.dsize))
@@ -141,6 +171,11 @@ func (j *srcFrame) decode(dec *zstd.Decoder, out []byte) {
 	case len(j.out) != j.hint.dsize:
 		j.err = fmt.Errorf("%w: the zstd frame at byte %d of the input holds %d bytes, its hint says %d",
 			ErrCorrupt, j.at, len(j.out), j.hint.dsize)
+	default:
+		if c := crc32.Checksum(j.out, castagnoli); c != j.hint.crc {
+			j.err = fmt.Errorf("%w: the zstd frame at byte %d of the input: CRC-32C %08x, its hint says %08x",
+				ErrChecksum, j.at, c, j.hint.crc)
+		}
 	}
 }
 
@@ -247,7 +282,11 @@ func (s *frameSource) nextFrame() error {
 		return nil
 	}
 	if j.lazy {
-		// Read past a tensor that nobody took compressed.
+		// Nobody took this tensor whole: decompress this frame now, and
+		// let the read-ahead decompress the rest of the tensor's.
+		if j.tensor > s.eagerTo.Load() {
+			s.eagerTo.Store(j.tensor)
+		}
 		if j.decode(s.dec, getOr(s.free)); j.err != nil {
 			s.err = j.err
 			return s.err

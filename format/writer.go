@@ -35,10 +35,11 @@ type Trailer struct {
 }
 
 // DefaultFrameSize is the most bytes a Writer compresses as one zstd
-// frame. Small frames cost no ratio on CT data (66.57 MB for a 512×512×250
-// phantom, against 66.67 MB with 8 MiB frames) and let a stage that reads
-// a tensor compressed (Frames) decompress only the few slices it needs:
-// here two slices of 512×512 int16.
+// frame: one slice of a 512×512 int16 CT, so that a stage reading a CT
+// compressed (Frames) decompresses only the slices it needs. Frames this
+// small cost no ratio on CT data (66.62 MB for a 512×512×250 phantom,
+// against 66.67 MB with 8 MiB frames and 66.65 MB for plain zstd), but
+// below 512 KiB the fastest level loses 7 % (256 KiB) to 15 % (64 KiB).
 const DefaultFrameSize = 512 << 10
 
 // WriterOptions tunes a Writer.

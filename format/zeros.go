@@ -22,16 +22,26 @@ type zeroFrame struct {
 	crc  uint32
 }
 
-// zeroSlab is compared with frames to find zero ones. It is never written,
-// so its pages stay the kernel's shared zero page: comparing reads only
-// the frame from memory.
-var zeroSlab = sync.OnceValue(func() []byte { return make([]byte, maxHintFrame) })
+// zeroBlock is compared with a frame, piece by piece, to find zero
+// frames; small enough to stay in the cache.
+var zeroBlock [16 << 10]byte
+
+// isZero reports whether p is all zero.
+func isZero(p []byte) bool {
+	for len(p) > 0 {
+		k := min(len(p), len(zeroBlock))
+		if !bytes.Equal(p[:k], zeroBlock[:k]) {
+			return false
+		}
+		p = p[k:]
+	}
+	return true
+}
 
 // frame returns the cached zero frame of p's size when p is all zero, nil
 // otherwise.
 func (z *zeroFrames) frame(enc *zstd.Encoder, p []byte) *zeroFrame {
-	if len(p) == 0 || len(p) > maxHintFrame || p[0] != 0 || p[len(p)-1] != 0 ||
-		!bytes.Equal(p, zeroSlab()[:len(p)]) {
+	if len(p) == 0 || p[0] != 0 || p[len(p)-1] != 0 || !isZero(p) {
 		return nil
 	}
 	z.mu.Lock()

@@ -65,9 +65,6 @@ func (l *lazyHU) loadAll() error {
 	if _, err := l.frames.ReadAt(data, 0); err != nil {
 		return err
 	}
-	if !littleEndianHost {
-		swapInt16s(data)
-	}
 	for start := int64(0); start < l.frames.Size(); {
 		_, end := l.frames.FrameOf(start)
 		l.loaded[start] = end - start
@@ -90,9 +87,6 @@ func (l *lazyHU) load(lo, hi int) error {
 			if _, err := l.frames.ReadAt(data[start:to], start); err != nil {
 				return err
 			}
-			if !littleEndianHost {
-				swapInt16s(data[start:to]) // ReadAt rewrote all of it
-			}
 			l.loaded[start] = to - start
 		}
 		off = end
@@ -100,13 +94,7 @@ func (l *lazyHU) load(lo, hi int) error {
 	return nil
 }
 
+// littleEndianHost says whether HU frames (little-endian int16) can be
+// decompressed straight into the int16 volume; mkmask reads lazily only
+// then (on other hosts the reader converts whole CTs).
 var littleEndianHost = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
-
-// swapInt16s turns little-endian int16s into native ones in place (on a
-// big-endian host; frames hold little-endian data, and frame sizes are
-// even, so no voxel straddles two frames).
-func swapInt16s(b []byte) {
-	for i := 0; i+1 < len(b); i += 2 {
-		binary.NativeEndian.PutUint16(b[i:], binary.LittleEndian.Uint16(b[i:]))
-	}
-}

@@ -63,7 +63,7 @@ func run(c *cli.Context) error {
 	in := cliutil.OpenInput(c, format.KindCT)
 	// The HU stays compressed, but for the frames the masks read, and goes
 	// on as it came.
-	in.SetLazy(true)
+	in.SetLazy(littleEndianHost)
 	defer in.Close()
 	out, err := cliutil.CreateOutput(c, format.KindCT)
 	if err != nil {

@@ -34,6 +34,7 @@ func (m *masker) recycle(ct *format.CT) {
 	if m.last != nil {
 		m.spare, m.last = m.last.Clear(), nil
 	}
+	m.hu.frames = nil // the reader reuses their buffers
 	ct.Mask = nil
 }
 

@@ -1,6 +1,7 @@
 package cliutil
 
 import (
+	"fmt"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -11,51 +12,55 @@ import (
 const pipeSize = 1 << 20
 
 // replaced holds the files setupPipes replaced, for as long as the
-// process runs.
+// process runs: their finalizers would close stdin and stdout.
 var replaced []*os.File
 
-// setupPipes prepares stdin and stdout when they are pipes, and returns a
-// function that undoes what must not outlive the process.
+// setupPipes prepares stdin and stdout when they are pipes:
 //
 //   - It enlarges them from Linux's 64 KiB: a CT goes through a pipe as
-//     some 65 MB compressed, and 16 times fewer wake-ups and system calls
-//     make `ctread | cat` cost 1.03 times `ctread` instead of 1.06.
-//   - It makes them non-blocking, and os.Stdin and os.Stdout pollable, so
-//     that a goroutine waiting for the pipe parks in Go's poller instead of
-//     blocking a thread. Blocked threads keep the runtime's monitor waking
-//     every 20 µs to hand their processors to other threads: 9,000 sleeps
-//     and 4,000 futex calls per 10 CTs in mkmask, about a third of its CPU
-//     time. The pipes' other ends see the flag too (it belongs to the
-//     open pipe), so the returned function clears it at exit.
-func setupPipes() (restore func()) {
-	replaced = replaced[:0]
-	var undo []func()
+//     some 65 MB compressed, and fewer wake-ups and system calls per CT
+//     make a pipe between two stages cost a few per cent (BENCHMARKS.md).
+//   - It reads and writes them non-blocking through Go's poller, so that a
+//     goroutine waiting for the pipe parks instead of blocking a thread.
+//     Blocked threads kept the runtime's monitor waking every 20 µs to
+//     hand their processors on: 9,000 sleeps and 4,000 futex calls per
+//     10 CTs in mkmask. O_NONBLOCK belongs to an open file description,
+//     which every process holding the same end of the pipe shares (a
+//     shell loop's later commands, a `tee` beside us), so it is set on a
+//     description of our own: the pipe opened again through
+//     /proc/self/fd. fds 0 and 1 stay as they were.
+func setupPipes() {
 	for _, f := range []**os.File{&os.Stdin, &os.Stdout} {
-		fd := rawFd(*f)
-		var st unix.Stat_t
-		if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
-			continue
-		}
-		unix.FcntlInt(uintptr(fd), unix.F_SETPIPE_SZ, pipeSize) // failure leaves it as it was
-		if fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); err != nil || fl&unix.O_NONBLOCK != 0 {
-			continue // non-blocking from the start: Go polls it already
-		}
-		if unix.SetNonblock(fd, true) != nil {
-			continue
-		}
-		// The old file stays referenced: its finalizer would close fd.
-		replaced = append(replaced, *f)
-		*f = os.NewFile(uintptr(fd), (*f).Name()) // sees O_NONBLOCK: uses the poller
-		undo = append(undo, func() { unix.SetNonblock(fd, false) })
-	}
-	return func() {
-		for _, u := range undo {
-			u()
+		if p := pollablePipe(*f); p != nil {
+			replaced = append(replaced, *f)
+			*f = p
 		}
 	}
 }
 
-// rawFd is f's descriptor. (File.Fd would make it blocking.)
+// pollablePipe returns f's pipe, enlarged, as a new non-blocking file of
+// its own; nil when f is no pipe, or already non-blocking (then Go polls
+// it already), or the pipe cannot be opened again.
+func pollablePipe(f *os.File) *os.File {
+	fd := rawFd(f)
+	var st unix.Stat_t
+	if fd < 0 || unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
+		return nil
+	}
+	unix.FcntlInt(uintptr(fd), unix.F_SETPIPE_SZ, pipeSize) // failure leaves it as it was
+	fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	if err != nil || fl&unix.O_NONBLOCK != 0 {
+		return nil
+	}
+	nfd, err := unix.Open(fmt.Sprintf("/proc/self/fd/%d", fd), fl&unix.O_ACCMODE|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil // no /proc, or no reader on the other end yet: as it was
+	}
+	return os.NewFile(uintptr(nfd), f.Name()) // sees O_NONBLOCK: uses the poller
+}
+
+// rawFd is f's descriptor, -1 if it has none. (File.Fd would make it
+// blocking.)
 func rawFd(f *os.File) int {
 	fd := -1
 	if rc, err := f.SyscallConn(); err == nil {

@@ -23,8 +23,10 @@ func TestSetupPipes(t *testing.T) {
 	outR, outW := blockingPipe(t)
 	defer func(in, out *os.File) { os.Stdin, os.Stdout = in, out }(os.Stdin, os.Stdout)
 	os.Stdin, os.Stdout = inR, outW
-	restore := setupPipes()
-
+	setupPipes()
+	if os.Stdin == inR || os.Stdout == outW {
+		t.Fatal("pipes not replaced")
+	}
 	for _, f := range []*os.File{inR, outW} {
 		fd := rawFd(f)
 		if size, err := unix.FcntlInt(uintptr(fd), unix.F_GETPIPE_SZ, 0); err != nil || size < 64<<10 {
@@ -32,32 +34,34 @@ func TestSetupPipes(t *testing.T) {
 		} else {
 			t.Logf("%s: pipe size %d", f.Name(), size)
 		}
-		if fl, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); fl&unix.O_NONBLOCK == 0 {
-			t.Errorf("%s: not non-blocking", f.Name())
+		// The shared description stays blocking: other holders of the
+		// same end must not see O_NONBLOCK.
+		if fl, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); fl&unix.O_NONBLOCK != 0 {
+			t.Errorf("%s: the original descriptor became non-blocking", f.Name())
 		}
 	}
-	// The replaced files read and write through Go's poller.
+	for _, f := range []*os.File{os.Stdin, os.Stdout} {
+		if fl, _ := unix.FcntlInt(uintptr(rawFd(f)), unix.F_GETFL, 0); fl&unix.O_NONBLOCK == 0 {
+			t.Errorf("%s: the new file is not non-blocking", f.Name())
+		}
+	}
+	// The new files read and write the same pipes, through Go's poller.
 	go func() {
 		inW.Write([]byte("ping"))
 		inW.Close()
 	}()
-	got, err := io.ReadAll(os.Stdin)
-	if err != nil || string(got) != "ping" {
-		t.Errorf("stdin read %q, %v", got, err)
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(os.Stdin, buf); err != nil || string(buf) != "ping" {
+		t.Errorf("stdin read %q, %v", buf, err)
 	}
-	go func() {
-		os.Stdout.Write([]byte("pong"))
-		os.Stdout.Close()
-	}()
-	if got, err := io.ReadAll(outR); err != nil || string(got) != "pong" {
-		t.Errorf("stdout wrote %q, %v", got, err)
+	if _, err := os.Stdout.Write([]byte("pong")); err != nil {
+		t.Fatal(err)
 	}
-
-	restore()
-	fd := rawFd(inR)
-	if fl, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); fl&unix.O_NONBLOCK != 0 {
-		t.Error("stdin still non-blocking after restore")
+	if _, err := io.ReadFull(outR, buf); err != nil || string(buf) != "pong" {
+		t.Errorf("stdout wrote %q, %v", buf, err)
 	}
+	os.Stdin.Close()
+	os.Stdout.Close()
 }
 
 func TestSetupPipesLeavesFiles(t *testing.T) {
@@ -67,7 +71,7 @@ func TestSetupPipesLeavesFiles(t *testing.T) {
 	}
 	defer func(in *os.File) { os.Stdin = in }(os.Stdin)
 	os.Stdin = f
-	setupPipes()()
+	setupPipes()
 	if os.Stdin != f {
 		t.Error("a regular file on stdin was replaced")
 	}
