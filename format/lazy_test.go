@@ -188,19 +188,27 @@ func TestLazyRoundTrip(t *testing.T) {
 	}
 }
 
-func TestLazyReadAt(t *testing.T) {
-	c := bigCT("a")
-	want := bytes.Clone(int16Bytes(c.HU))
-	r := NewReader(bytes.NewReader(encodeOpt(t, WriterOptions{FrameSize: 1 << 20}, KindCT, c)))
-	defer r.Close()
+// firstLazy writes cts as a stream of 1 MiB frames and reads the first
+// record lazily; the reader is closed when the test ends.
+func firstLazy(t *testing.T, cts ...Record) (*Reader, *CT) {
+	t.Helper()
+	r := NewReader(bytes.NewReader(encodeOpt(t, WriterOptions{FrameSize: 1 << 20}, KindCT, cts...)))
+	t.Cleanup(r.Close)
 	r.SetLazy(true)
 	rec, err := r.Next()
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := rec.(*CT).HUFrames
-	if f == nil || rec.(*CT).HU != nil || f.Size() != int64(len(want)) {
-		t.Fatalf("HUFrames %v, HU of %d: want frames of %d bytes only", f, len(rec.(*CT).HU), len(want))
+	return r, rec.(*CT)
+}
+
+func TestLazyReadAt(t *testing.T) {
+	c := bigCT("a")
+	want := bytes.Clone(int16Bytes(c.HU))
+	r, rec := firstLazy(t, c)
+	f := rec.HUFrames
+	if f == nil || rec.HU != nil || f.Size() != int64(len(want)) {
+		t.Fatalf("HUFrames %v, HU of %d: want frames of %d bytes only", f, len(rec.HU), len(want))
 	}
 	for _, span := range [][2]int{{0, len(want)}, {0, 1 << 20}, {0, 1000}, {1 << 20, 1<<20 + 77}, {1 << 20, 2 << 20}, {5, 17}, {1<<20 - 3, 1<<20 + 5}, {100, 2<<20 + 100}, {len(want) - 1, len(want)}} {
 		p := make([]byte, span[1]-span[0])
@@ -293,14 +301,8 @@ func TestLazyCorruptFrames(t *testing.T) {
 }
 
 func TestFramesAfterRecycle(t *testing.T) {
-	r := NewReader(bytes.NewReader(encodeOpt(t, WriterOptions{FrameSize: 1 << 20}, KindCT, bigCT("a"), bigCT("b"))))
-	defer r.Close()
-	r.SetLazy(true)
-	rec, err := r.Next()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := rec.(*CT).HUFrames
+	r, rec := firstLazy(t, bigCT("a"), bigCT("b"))
+	f := rec.HUFrames
 	r.Recycle(rec)
 	if _, err := r.Next(); err != nil {
 		t.Fatal(err)
