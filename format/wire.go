@@ -22,8 +22,6 @@ const (
 	dtFloat32 = "float32"
 )
 
-var littleEndianHost = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
-
 // enc writes msgpack values, and raw tensor bytes straight to the
 // underlying writer (msgpack's encoder does not buffer).
 type enc struct {
@@ -170,7 +168,7 @@ func int16Bytes(s []int16) []byte {
 	if len(s) == 0 {
 		return nil
 	}
-	if littleEndianHost {
+	if bigbuf.LittleEndian {
 		return bigbuf.AsBytes(s)
 	}
 	b := make([]byte, 2*len(s))
@@ -184,7 +182,7 @@ func float32Bytes(s []float32) []byte {
 	if len(s) == 0 {
 		return nil
 	}
-	if littleEndianHost {
+	if bigbuf.LittleEndian {
 		return bigbuf.AsBytes(s)
 	}
 	b := make([]byte, 4*len(s))
@@ -407,7 +405,7 @@ func (d *dec) tensorData(t *rawTensor, lazy bool) error {
 	if err := d.readData(t.data); err != nil {
 		return err
 	}
-	if !littleEndianHost {
+	if !bigbuf.LittleEndian {
 		t.fromLittleEndian()
 	}
 	return nil

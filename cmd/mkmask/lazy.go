@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/binary"
 	"fmt"
 
 	"github.com/ctseg/ctseg/format"
@@ -93,8 +92,3 @@ func (l *lazyHU) load(lo, hi int) error {
 	}
 	return nil
 }
-
-// littleEndianHost says whether HU frames (little-endian int16) can be
-// decompressed straight into the int16 volume; mkmask reads lazily only
-// then (on other hosts the reader converts whole CTs).
-var littleEndianHost = binary.NativeEndian.Uint16([]byte{1, 0}) == 1

@@ -19,6 +19,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ctseg/ctseg/format"
+	"github.com/ctseg/ctseg/internal/bigbuf"
 	"github.com/ctseg/ctseg/internal/cliutil"
 	"github.com/ctseg/ctseg/internal/luna"
 	"github.com/ctseg/ctseg/internal/mask"
@@ -62,8 +63,10 @@ func run(c *cli.Context) error {
 	}
 	in := cliutil.OpenInput(c, format.KindCT)
 	// The HU stays compressed, but for the frames the masks read, and goes
-	// on as it came.
-	in.SetLazy(littleEndianHost)
+	// on as it came. Frames hold little-endian int16s, which lazyHU
+	// decompresses straight into its volume: on other hosts the reader
+	// converts whole CTs.
+	in.SetLazy(bigbuf.LittleEndian)
 	defer in.Close()
 	out, err := cliutil.CreateOutput(c, format.KindCT)
 	if err != nil {

@@ -4,6 +4,7 @@
 package bigbuf
 
 import (
+	"encoding/binary"
 	"sync"
 	"unsafe"
 )
@@ -18,6 +19,12 @@ func Advise(b []byte) {
 		advise(b)
 	}
 }
+
+// LittleEndian reports whether the host stores numbers little-endian (the
+// usual amd64 and arm64 machines), as stream tensors and most MetaImage
+// files do: then AsBytes's views hold those files' bytes, and data can be
+// read into typed slices without converting.
+var LittleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
 // AsBytes views s as its bytes in host order, without a copy, so that
 // data can be read into it or written from it directly.

@@ -25,7 +25,7 @@ func decode(r io.Reader, t elemType, msb bool, hu []int16) (string, error) {
 		if err := readFull(r, bigbuf.AsBytes(hu)); err != nil {
 			return "", err
 		}
-		if msb == littleEndianHost {
+		if msb == bigbuf.LittleEndian {
 			swap16(hu)
 		}
 		return "", nil
@@ -117,7 +117,7 @@ func (st *clampStats) clampFloat(v float64) int16 {
 // modify: it first brings src into host byte order in place, then reads it
 // as a typed slice, so the loops below are plain conversions.
 func convert(dst []int16, src []byte, t elemType, msb bool, st *clampStats) error {
-	if t.size > 1 && msb == littleEndianHost {
+	if t.size > 1 && msb == bigbuf.LittleEndian {
 		swapBytes(src, t.size)
 	}
 	switch t.name {

@@ -60,10 +60,6 @@ func lookupType(name string) (elemType, error) {
 	return t, nil
 }
 
-// littleEndianHost is true on the usual (amd64, arm64) machines, where a
-// little-endian MET_SHORT file is read straight into the int16 slice.
-var littleEndianHost = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
-
 // byteOrder returns the file's byte order: MSB means big-endian.
 func byteOrder(msb bool) binary.ByteOrder {
 	if msb {

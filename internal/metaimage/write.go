@@ -156,7 +156,7 @@ func writeData(w io.Writer, hu []int16, t elemType, opt WriteOptions) error {
 
 // encode writes the voxels as type t in byte order bo.
 func encode(w io.Writer, hu []int16, t elemType, bo binary.ByteOrder) error {
-	if t.name == "MET_SHORT" && (bo == binary.LittleEndian) == littleEndianHost {
+	if t.name == "MET_SHORT" && (bo == binary.LittleEndian) == bigbuf.LittleEndian {
 		_, err := w.Write(bigbuf.AsBytes(hu))
 		return err
 	}
