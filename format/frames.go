@@ -159,19 +159,19 @@ func (f *frameWriter) dispatch(in []byte, borrowed bool, flags uint32) {
 	out := f.getBuf()[:0]
 	go func() {
 		defer close(j.ready)
-		if !f.hints {
-			j.crc = crc32.Checksum(j.in, castagnoli)
-			j.out = f.enc.EncodeAll(j.in, out)
-			return
+		start := 0
+		if f.hints {
+			start = hintLen // the hint goes first in the same buffer: one write per frame
 		}
-		// The hint goes first in the same buffer: one write per frame.
 		if z := f.zeros.frame(f.enc, j.in); z != nil {
-			j.crc, j.out = z.crc, append(out[:hintLen], z.comp...)
+			j.crc, j.out = z.crc, append(out[:start], z.comp...)
 		} else {
 			j.crc = crc32.Checksum(j.in, castagnoli)
-			j.out = f.enc.EncodeAll(j.in, out[:hintLen])
+			j.out = f.enc.EncodeAll(j.in, out[:start])
 		}
-		putHint(j.out, frameHint{csize: len(j.out) - hintLen, dsize: len(j.in), flags: j.flags, crc: j.crc})
+		if f.hints {
+			putHint(j.out, frameHint{csize: len(j.out) - hintLen, dsize: len(j.in), flags: j.flags, crc: j.crc})
+		}
 	}()
 	f.jobs <- j
 }

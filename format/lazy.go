@@ -3,7 +3,6 @@ package format
 import (
 	"bytes"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"sort"
 	"sync"
@@ -137,34 +136,30 @@ func (f *Frames) decodePrefix(i int, dst []byte) error {
 	}
 	d.Reset(nil) // drop the reference to the frame
 	if err != nil {
-		return fmt.Errorf("%w: %s: frame %d of %d (data bytes %d–%d, input byte %d): %v",
-			ErrCorrupt, f.name, i+1, len(f.frames), fr.off, fr.off+int64(fr.hint.dsize), fr.at, err)
+		return fmt.Errorf("%s: %w: %v", f.where(i), ErrCorrupt, err)
 	}
 	return nil
 }
 
-// decode decompresses frame i into dst, exactly its size, and checks the
-// bytes against the hint's checksum.
+// decode decompresses frame i into dst, exactly its size (and capacity,
+// so that a lying hint cannot make it write past), and checks the bytes
+// against the hint's checksum.
 func (f *Frames) decode(i int, dst []byte) error {
-	fr := &f.frames[i]
-	where := func(what string, args ...any) error {
-		return fmt.Errorf("%s: frame %d of %d (data bytes %d–%d, input byte %d): %s",
-			f.name, i+1, len(f.frames), fr.off, fr.off+int64(len(dst)), fr.at, fmt.Sprintf(what, args...))
-	}
-	out, err := f.dec.DecodeAll(fr.comp[hintLen:], dst[:0])
-	switch {
-	case err != nil:
-		return fmt.Errorf("%w: %w", ErrCorrupt, where("%v", err))
-	case len(out) != len(dst):
-		return fmt.Errorf("%w: %w", ErrCorrupt, where("holds %d bytes, its hint says %d", len(out), len(dst)))
+	out, err := decodeFrame(f.dec, f.frames[i].comp, f.frames[i].hint, dst)
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.where(i), err)
 	}
 	if &out[0] != &dst[0] {
 		copy(dst, out) // cannot happen with the size checked, but cheap to be sure
 	}
-	if c := crc32.Checksum(dst, castagnoli); c != fr.hint.crc {
-		return fmt.Errorf("%w: %w", ErrChecksum, where("CRC-32C %08x, its hint says %08x", c, fr.hint.crc))
-	}
 	return nil
+}
+
+// where names frame i in errors.
+func (f *Frames) where(i int) string {
+	fr := &f.frames[i]
+	return fmt.Sprintf("%s: frame %d of %d (data bytes %d–%d, input byte %d)",
+		f.name, i+1, len(f.frames), fr.off, fr.off+int64(fr.hint.dsize), fr.at)
 }
 
 // compressed returns the frames, each with its hint, for a Writer to write.

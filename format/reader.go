@@ -64,7 +64,7 @@ func newRawReader(r io.Reader) *Reader {
 
 func (r *Reader) setSource(src io.Reader) {
 	r.hr = newHashReader(src)
-	r.d = dec{d: msgpack.NewDecoder(r.hr), r: r.hr, hr: r.hr, free: &freeList{}}
+	r.d = dec{d: msgpack.NewDecoder(r.hr), r: r.hr, hr: r.hr, free: &freeList{}, framesName: r.framesName}
 }
 
 // SetName sets what errors call the input ("stdin", a file name).
@@ -105,6 +105,12 @@ func (r *Reader) Close() {
 
 func (r *Reader) wrap(err error) error {
 	return fmt.Errorf("%s: %w", r.inputName(), err)
+}
+
+// framesName is what errors call the HU Frames of the record being
+// decoded (only CT records keep tensors compressed).
+func (r *Reader) framesName() string {
+	return fmt.Sprintf("%s: record %d (%s): hu", r.inputName(), r.count+1, r.header.Kind)
 }
 
 // inputName is what errors call the input.
@@ -154,7 +160,6 @@ func (r *Reader) next() (Record, error) {
 		if tag != string(r.header.Kind) {
 			return nil, fmt.Errorf("record %d: %w: %q in a stream of %s records", r.count+1, ErrCorrupt, tag, r.header.Kind)
 		}
-		r.d.name = fmt.Sprintf("%s: record %d (%s): hu", r.inputName(), r.count+1, tag)
 		rec, err := r.d.record(tag)
 		if err != nil {
 			return nil, r.truncated(err, fmt.Sprintf("in record %d (%s)", r.count+1, tag))

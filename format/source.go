@@ -164,19 +164,27 @@ func (s *frameSource) readFrame(tensors *tensorTracker) (j *srcFrame, last bool)
 // stream's trailer.
 func (j *srcFrame) decode(dec *zstd.Decoder, out []byte) {
 	var err error
-	j.out, err = dec.DecodeAll(j.comp[hintLen:], slices.Grow(out, j.hint.dsize))
+	if j.out, err = decodeFrame(dec, j.comp, j.hint, slices.Grow(out, j.hint.dsize)); err != nil {
+		j.err = fmt.Errorf("the zstd frame at byte %d of the input: %w", j.at, err)
+	}
+}
+
+// decodeFrame decompresses a hinted frame (comp: the hint and the zstd
+// frame) into dst[:0:cap] and checks it against its hint: size and
+// CRC-32C. Errors wrap ErrCorrupt or ErrChecksum and say what is wrong;
+// the caller says where.
+func decodeFrame(dec *zstd.Decoder, comp []byte, h frameHint, dst []byte) ([]byte, error) {
+	out, err := dec.DecodeAll(comp[hintLen:], dst[:0])
 	switch {
 	case err != nil:
-		j.err = fmt.Errorf("%w: the zstd frame at byte %d of the input: %v", ErrCorrupt, j.at, err)
-	case len(j.out) != j.hint.dsize:
-		j.err = fmt.Errorf("%w: the zstd frame at byte %d of the input holds %d bytes, its hint says %d",
-			ErrCorrupt, j.at, len(j.out), j.hint.dsize)
-	default:
-		if c := crc32.Checksum(j.out, castagnoli); c != j.hint.crc {
-			j.err = fmt.Errorf("%w: the zstd frame at byte %d of the input: CRC-32C %08x, its hint says %08x",
-				ErrChecksum, j.at, c, j.hint.crc)
-		}
+		return out, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	case len(out) != h.dsize:
+		return out, fmt.Errorf("%w: holds %d bytes, its hint says %d", ErrCorrupt, len(out), h.dsize)
 	}
+	if c := crc32.Checksum(out, castagnoli); c != h.crc {
+		return out, fmt.Errorf("%w: CRC-32C %08x, its hint says %08x", ErrChecksum, c, h.crc)
+	}
+	return out, nil
 }
 
 // compBuf is a buffer to read a frame into: one the source used before,

@@ -200,7 +200,8 @@ type dec struct {
 	free *freeList
 	src  *frameSource // nil for raw (uncompressed) input
 	lazy bool         // keep a CT's HU compressed (Reader.SetLazy)
-	name string       // for errors in Frames: the input and the record
+	// framesName names Frames in errors: the input and the record.
+	framesName func() string
 }
 
 // eachKey calls f for every key of the map that comes next; f must consume
@@ -387,7 +388,7 @@ func (d *dec) tensorData(t *rawTensor, lazy bool) error {
 		}
 		if ok {
 			d.hr.add(fs.crc, fs.size)
-			fs.name = d.name
+			fs.name = d.framesName()
 			t.frames = fs
 			return nil
 		}
