@@ -50,26 +50,14 @@ func (l *lazyHU) volume(ct *format.CT) (mask.Volume, error) {
 		l.loaded = map[int64]int64{}
 	}
 	if l.verify {
-		if err := l.loadAll(); err != nil {
+		// Every frame whole, which checks each against its checksum; then
+		// the volume needs no loading.
+		if _, err := l.frames.ReadAt(bigbuf.AsBytes(l.hu), 0); err != nil {
 			return mask.Volume{}, err
 		}
+		return mask.Volume{HU: l.hu, Shape: ct.Shape}, nil
 	}
 	return mask.Volume{HU: l.hu, Shape: ct.Shape, Load: l.load}, nil
-}
-
-// loadAll decompresses every frame whole, which checks it against its
-// checksum.
-func (l *lazyHU) loadAll() error {
-	data := bigbuf.AsBytes(l.hu)
-	if _, err := l.frames.ReadAt(data, 0); err != nil {
-		return err
-	}
-	for start := int64(0); start < l.frames.Size(); {
-		_, end := l.frames.FrameOf(start)
-		l.loaded[start] = end - start
-		start = end
-	}
-	return nil
 }
 
 // load decompresses what is missing of the voxels hu[lo:hi], from the

@@ -122,10 +122,10 @@ func BuildInto(zeroed []uint8, v Volume, centers [][3]int, threshold float64) (*
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Mask: zeroed[:min(len(v.HU), cap(zeroed))], shape: v.Shape}
-	if len(res.Mask) < len(v.HU) {
-		res.Mask = make([]uint8, len(v.HU))
+	if cap(zeroed) < len(v.HU) {
+		zeroed = make([]uint8, len(v.HU))
 	}
+	res := &Result{Mask: zeroed[:len(v.HU)], shape: v.Shape}
 	for i, c := range centers {
 		if !v.Contains(c) {
 			res.Outside = append(res.Outside, i)
