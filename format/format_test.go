@@ -242,20 +242,8 @@ func FuzzReader(f *testing.F) {
 		if len(lazy) == 0 {
 			return
 		}
-		var buf bytes.Buffer
-		w, err := NewWriterOptions(&buf, Header{Kind: lazy[0].Kind()}, WriterOptions{FrameSize: 256})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, rec := range lazy {
-			if err := w.Write(rec); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		got, err := decodeAll(buf.Bytes(), "")
+		out := encodeOpt(t, WriterOptions{FrameSize: 256}, lazy[0].Kind(), lazy...)
+		got, err := decodeAll(out, "")
 		if err != nil || !bytes.Equal(recordBytes(got), recordBytes(lazy)) {
 			t.Fatalf("records written on with their frames read back differently (%v)", err)
 		}
