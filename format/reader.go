@@ -302,6 +302,8 @@ func (d *dec) header() (*wireHeader, error) {
 			h.Kind = Kind(s)
 		case "program":
 			h.Program, err = d.str()
+		case "program_version":
+			h.ProgramVersion, err = d.str()
 		case "args":
 			h.Args, err = d.strs(1 << 16)
 		case "created":

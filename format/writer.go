@@ -21,11 +21,14 @@ var Version = [2]int{1, 0}
 
 // Header opens a stream: what it holds and who wrote it.
 type Header struct {
-	Kind    Kind     // kind of every record in the stream
-	Program string   // producing program, e.g. "ctread"
-	Args    []string // its arguments, for provenance
-	Version [2]int   // set by the writer; filled in by the reader
-	Created string   // RFC 3339 time the stream was started; set by the writer
+	Kind    Kind   // kind of every record in the stream
+	Program string // producing program, e.g. "ctread"
+	// ProgramVersion is the producing program's version ("0.3.0 (rev
+	// 1a2b3c4)"), written as the key "program_version" when not empty.
+	ProgramVersion string
+	Args           []string // its arguments, for provenance
+	Version        [2]int   // format version: set by the writer; filled in by the reader
+	Created        string   // RFC 3339 time the stream was started; set by the writer
 }
 
 // Trailer closes a stream.
@@ -140,11 +143,18 @@ func (w *Writer) writeHeader(h Header) {
 	if e.err == nil {
 		e.err = e.e.EncodeString(tagHeader)
 	}
-	e.mapLen(6)
+	n := 6
+	if h.ProgramVersion != "" {
+		n++
+	}
+	e.mapLen(n)
 	e.str("magic", Magic)
 	e.ints("version", Version[:])
 	e.str("kind", string(h.Kind))
 	e.str("program", h.Program)
+	if h.ProgramVersion != "" {
+		e.str("program_version", h.ProgramVersion)
+	}
 	e.strs("args", h.Args)
 	e.str("created", time.Now().UTC().Format(time.RFC3339))
 	w.err = e.err
