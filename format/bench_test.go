@@ -2,6 +2,7 @@ package format_test
 
 import (
 	"bytes"
+	"hash/crc32"
 	"io"
 	"runtime"
 	"sync"
@@ -127,4 +128,50 @@ func encodePlain(b *testing.B, w io.Writer, raw []byte) {
 	if err := zw.Close(); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// BenchmarkLazyPass measures what a stage like mkmask pays to pass a CT on
+// undecompressed (read lazily, written on with its frames), and beside it
+// what checking the compressed frames against their hints' CRC-32C costs
+// of that: one CRC-32C pass over the compressed stream.
+func BenchmarkLazyPass(b *testing.B) {
+	ct := fullCT(b)
+	var stream bytes.Buffer
+	encodeFormat(b, &stream, ct)
+	b.Run("pass", func(b *testing.B) {
+		b.SetBytes(int64(stream.Len()))
+		for i := 0; i < b.N; i++ {
+			r := format.NewReader(bytes.NewReader(stream.Bytes()))
+			r.SetLazy(true)
+			w, err := format.NewWriter(io.Discard, format.Header{Kind: format.KindCT})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for {
+				rec, err := r.Next()
+				if err == io.EOF {
+					break
+				} else if err != nil {
+					b.Fatal(err)
+				}
+				if rec.(*format.CT).HUFrames == nil {
+					b.Fatal("HU not kept compressed")
+				}
+				if err := w.Write(rec); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				b.Fatal(err)
+			}
+			r.Close()
+		}
+	})
+	b.Run("crc-compressed", func(b *testing.B) {
+		b.SetBytes(int64(stream.Len()))
+		tab := crc32.MakeTable(crc32.Castagnoli)
+		for i := 0; i < b.N; i++ {
+			crc32.Checksum(stream.Bytes(), tab)
+		}
+	})
 }

@@ -13,14 +13,20 @@
 //
 // The zstd layer is a sequence of frames, each preceded by a hint: a zstd
 // skippable frame (magic 0x184D2A5C; RFC 8878 §3.1.2) that zstd decoders,
-// `zstd -d` included, skip. Its 20-byte payload is
+// `zstd -d` included, skip. Its 24-byte payload is
 //
-//	id      4 bytes     "ctsH"
-//	csize   uint32 LE   size of the next (ordinary) zstd frame, compressed
-//	dsize   uint32 LE   its size decompressed, at most 32 MiB
-//	flags   uint32 LE   1: the frame starts a tensor's data;
-//	                    2: the frame ends a tensor's data; other bits 0
-//	crc32c  uint32 LE   CRC-32C of the frame's decompressed bytes
+//	id       4 bytes     "ctsC"
+//	csize    uint32 LE   size of the next (ordinary) zstd frame, compressed
+//	dsize    uint32 LE   its size decompressed, at most 32 MiB
+//	flags    uint32 LE   1: the frame starts a tensor's data;
+//	                     2: the frame ends a tensor's data; other bits 0
+//	crc32c   uint32 LE   CRC-32C of the frame's decompressed bytes
+//	ccrc32c  uint32 LE   CRC-32C of the frame's compressed bytes (csize)
+//
+// Format 1.0 wrote hints with the id "ctsH" and a 20-byte payload, the
+// same without ccrc32c. Readers still read them; writers write "ctsC".
+// A 1.0 reader takes "ctsC" hints for foreign skippable frames and reads
+// such a stream as plain zstd.
 //
 // A frame holds at most FrameSize (DefaultFrameSize, 512 KiB: a slice of
 // a 512×512 CT) decompressed bytes. The data of a tensor of 1 MiB or more
@@ -28,17 +34,19 @@
 // first flagged 1, the last 2 (one frame may be both). Hints let a reader
 // read frames ahead and decompress several at once, and let a stage keep
 // a tensor compressed (Frames), decompress only the frames it reads, and
-// write the tensor on as the same frames; the checksums in the hints keep
-// both streams' trailers exact without a pass over those bytes. Hints are
-// optional: a stream written as one streaming frame (slice streams) has
-// none, and a reader decodes whatever follows the last hint as plain
-// zstd. Skippable frames of another length or id are not hints. Frame
-// boundaries say nothing about record boundaries.
+// write the tensor on as the same frames; the checksums of the
+// decompressed bytes keep both streams' trailers exact without a pass
+// over those bytes. Hints are optional: a stream written as one streaming
+// frame (slice streams) has none, and a reader decodes whatever follows
+// the last hint as plain zstd. Skippable frames of another length or id
+// are not hints. Frame boundaries say nothing about record boundaries.
 //
-// A stage that passes frames on undecompressed cannot tell whether they
-// were damaged on the way to it: the next stage that decompresses them
-// finds out, as a reader checks every hinted frame it decompresses against
-// the checksum in its hint (and the stream against its trailer).
+// A stage never passes on bytes it has not checked: a reader keeps a
+// tensor's frames compressed only when their hints carry ccrc32c, and
+// checks each frame's compressed bytes against it as it reads them (a
+// CRC-32C runs at many GB/s, a small part of reading the bytes at all).
+// Frames with 1.0 hints are decompressed and checked like any other.
+// Every frame a reader decompresses is checked against its crc32c.
 //
 // Several streams may follow one another in a file or pipe (cat a b): a
 // reader handles each header … trailer group in turn. A stream that ends
@@ -48,10 +56,13 @@
 // # Header (tag "header")
 //
 //	magic    string   "ctseg.stream"
-//	version  [major, minor] ints; currently [1, 0]. A reader rejects another
-//	         major version; minor versions only add keys, which readers skip.
+//	version  [major, minor] ints; currently [1, 1]. A reader rejects another
+//	         major version; minor versions only add keys, which readers
+//	         skip, or hint variants (1.1: "ctsC"), which readers of older
+//	         minor versions read as plain zstd.
 //	kind     string   kind of every data record: "ct", "crop", "slice", "prediction"
-//	program  string   the producing program
+//	program  string   the producing program's name, e.g. "crop"
+//	program_version string   optional (1.1): its version, e.g. "0.1.0 (rev 1a2b3c4)"
 //	args     [string] its arguments
 //	created  string   RFC 3339 UTC time
 //
@@ -113,4 +124,32 @@
 //
 // Readers skip keys they do not know. Decoding holds one record at a time,
 // so memory is bounded by the largest record, not the stream.
+//
+// # Reader limits
+//
+// A reader refuses, with an error that names the input and the record,
+// what no writer produces, so that a corrupt or hostile stream can make it
+// neither allocate without limit nor recurse without limit. Another writer
+// stays within these:
+//
+//	integers            ints of records (shape, slice_index, start_irc,
+//	                    center_irc, padding, positive_indexes) in
+//	                    [-2^31, 2^31-1]; the trailer's count a uint64
+//	strings             at most 64 KiB (MaxStringLen): uids, keys, header
+//	                    fields, each argument
+//	header args         at most 65,536 strings
+//	candidates          at most 2^20 nodules and 2^20 candidates per CT,
+//	                    2^20 positive_indexes
+//	tensor rank         at most 8 dimensions, none negative
+//	tensor data         at most 4 GiB (MaxTensorBytes), exactly
+//	                    product(shape) × element size bytes
+//	unknown keys        skipped, their values read in pieces (a bin or str
+//	                    of any length costs no memory of that size); arrays
+//	                    and maps in them nest at most 32 deep (MaxSkipDepth)
+//	hints               dsize at most 32 MiB, csize at least 1 and at most
+//	                    dsize + dsize/256 + 1024
+//	zstd                window at most 128 MiB
+//
+// Arrays grow as their elements arrive, so a length that claims more than
+// the input holds costs no more memory than the input.
 package format

@@ -184,7 +184,7 @@ func TestErrors(t *testing.T) {
 			b[i-5] ^= 0xff // last mask byte before the key
 			return b
 		}), ErrChecksum, KindCT},
-		{"major version", rewrite(t, good, replace([]byte("version\x92\x01\x00"), []byte("version\x92\x02\x00"))), ErrVersion, KindCT},
+		{"major version", rewrite(t, good, replace([]byte("version\x92\x01\x01"), []byte("version\x92\x02\x01"))), ErrVersion, KindCT},
 		{"wrong kind", good, ErrKind, KindCrop},
 		{"shape mismatch", rewrite(t, good, replace([]byte("shape\x93\x03\x04\x05"), []byte("shape\x93\x03\x04\x06"))), ErrCorrupt, KindCT},
 		{"bad magic", rewrite(t, good, replace([]byte("ctseg.stream"), []byte("ctseg.strean"))), ErrNotStream, KindCT},
@@ -231,6 +231,10 @@ func FuzzReader(f *testing.F) {
 	f.Add(encodeOpt(f, small, KindPrediction, testPrediction()))
 	f.Add(append(encodeOpt(f, small, KindCT, testCT("a", false)), encodeOpt(f, WriterOptions{Window: 1 << 20}, KindCT, testCT("b", true))...))
 	f.Add([]byte{})
+	for _, raw := range hostileSeeds(f) {
+		f.Add(compress(f, raw))
+	}
+	fuzzStack(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		recs := readValid(t, data, false)
 		lazy := readValid(t, data, true)
@@ -306,6 +310,10 @@ func FuzzDecode(f *testing.F) {
 		raw, _ := d.DecodeAll(s, nil)
 		f.Add(raw)
 	}
+	for _, raw := range hostileSeeds(f) {
+		f.Add(raw)
+	}
+	fuzzStack(f)
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		r := newRawReader(bytes.NewReader(raw))
 		for i := 0; i < 1000; i++ {

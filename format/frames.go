@@ -163,14 +163,18 @@ func (f *frameWriter) dispatch(in []byte, borrowed bool, flags uint32) {
 		if f.hints {
 			start = hintLen // the hint goes first in the same buffer: one write per frame
 		}
+		var ccrc uint32
 		if z := f.zeros.frame(f.enc, j.in); z != nil {
-			j.crc, j.out = z.crc, append(out[:start], z.comp...)
+			j.crc, ccrc, j.out = z.crc, z.ccrc, append(out[:start], z.comp...)
 		} else {
 			j.crc = crc32.Checksum(j.in, castagnoli)
 			j.out = f.enc.EncodeAll(j.in, out[:start])
+			if f.hints {
+				ccrc = crc32.Checksum(j.out[start:], castagnoli)
+			}
 		}
 		if f.hints {
-			putHint(j.out, frameHint{csize: len(j.out) - hintLen, dsize: len(j.in), flags: j.flags, crc: j.crc})
+			putHint(j.out, frameHint{csize: len(j.out) - hintLen, dsize: len(j.in), flags: j.flags, crc: j.crc, ccrc: ccrc})
 		}
 	}()
 	f.jobs <- j

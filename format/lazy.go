@@ -17,10 +17,11 @@ import (
 // the record on with the very same frames, so the rest of the tensor is
 // never decompressed, checksummed or compressed again.
 //
-// The checksums in the frames' hints stand in for the bytes: ReadAt checks
-// each frame it decompresses whole against its hint, and so does every
-// Reader that decompresses the frame later, so a damaged frame is caught,
-// at the frame, downstream even if no stage between looked at it.
+// The checksums in the frames' hints stand in for the bytes: the Reader
+// checked each frame's compressed bytes against its hint before it handed
+// the Frames out, ReadAt checks each frame it decompresses whole against
+// the checksum of the decompressed bytes, and so does every Reader that
+// decompresses the frame later.
 type Frames struct {
 	frames   []lazyFrame
 	size     int64
@@ -130,7 +131,7 @@ func (f *Frames) decodePrefix(i int, dst []byte) error {
 	defer prefixDecoders.Put(d)
 	// Hidden behind an io.Reader: the decoder would decompress a
 	// *bytes.Reader whole.
-	err := d.Reset(struct{ io.Reader }{bytes.NewReader(fr.comp[hintLen:])})
+	err := d.Reset(struct{ io.Reader }{bytes.NewReader(fr.comp[fr.hint.len:])})
 	if err == nil {
 		_, err = io.ReadFull(d, dst)
 	}

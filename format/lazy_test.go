@@ -47,16 +47,26 @@ func encodeOpt(t testing.TB, opt WriterOptions, kind Kind, recs ...Record) []byt
 }
 
 // hintedFrames walks a stream's leading hints and frames, as a reader
-// that knows the layout from the package doc would; it stops at the first
-// byte that is not a hint and returns its offset.
+// that knows the layout from the package doc would (format 1.1 hints,
+// "ctsC", and 1.0 hints, "ctsH"); it stops at the first byte that is not
+// a hint and returns its offset.
 func hintedFrames(t *testing.T, data []byte) (hints []frameHint, offsets []int, rest int) {
 	t.Helper()
 	o := 0
-	for o+28 <= len(data) && binary.LittleEndian.Uint32(data[o:]) == 0x184D2A5C && string(data[o+8:o+12]) == "ctsH" {
-		h := frameHint{csize: int(binary.LittleEndian.Uint32(data[o+12:])), dsize: int(binary.LittleEndian.Uint32(data[o+16:])),
-			flags: binary.LittleEndian.Uint32(data[o+20:]), crc: binary.LittleEndian.Uint32(data[o+24:])}
+	for o+12 <= len(data) && binary.LittleEndian.Uint32(data[o:]) == 0x184D2A5C {
+		var h frameHint
+		switch id := string(data[o+8 : o+12]); {
+		case id == "ctsC" && binary.LittleEndian.Uint32(data[o+4:]) == 24:
+			h.len, h.hasCCRC, h.ccrc = 32, true, binary.LittleEndian.Uint32(data[o+28:])
+		case id == "ctsH" && binary.LittleEndian.Uint32(data[o+4:]) == 20:
+			h.len = 28
+		default:
+			return hints, offsets, o
+		}
+		h.csize, h.dsize = int(binary.LittleEndian.Uint32(data[o+12:])), int(binary.LittleEndian.Uint32(data[o+16:]))
+		h.flags, h.crc = binary.LittleEndian.Uint32(data[o+20:]), binary.LittleEndian.Uint32(data[o+24:])
 		hints, offsets = append(hints, h), append(offsets, o)
-		o += 28 + h.csize
+		o += h.len + h.csize
 	}
 	return hints, offsets, o
 }
@@ -76,7 +86,14 @@ func TestWriterHintsFrames(t *testing.T) {
 	defer d.Close()
 	for i, h := range hints {
 		flags, sizes = append(flags, h.flags), append(sizes, h.dsize)
-		out, err := d.DecodeAll(data[offsets[i]+28:offsets[i]+28+h.csize], nil)
+		comp := data[offsets[i]+h.len : offsets[i]+h.len+h.csize]
+		if !h.hasCCRC || h.len != 32 {
+			t.Fatalf("frame %d: a format 1.0 hint", i)
+		}
+		if c := crc32.Checksum(comp, castagnoli); c != h.ccrc {
+			t.Errorf("frame %d: compressed CRC-32C %08x, hint says %08x", i, c, h.ccrc)
+		}
+		out, err := d.DecodeAll(comp, nil)
 		if err != nil || len(out) != h.dsize {
 			t.Fatalf("frame %d: %d bytes, %v; hint says %d", i, len(out), err, h.dsize)
 		}
@@ -169,7 +186,7 @@ func TestLazyRoundTrip(t *testing.T) {
 	// The HU frames of the input are in the output, byte for byte.
 	hints, offs, _ := hintedFrames(t, in)
 	for i, h := range hints {
-		if h.flags != 0 && !bytes.Contains(out, in[offs[i]:offs[i]+28+h.csize]) {
+		if h.flags != 0 && !bytes.Contains(out, in[offs[i]:offs[i]+h.len+h.csize]) {
 			t.Errorf("tensor frame %d was not passed on", i)
 		}
 	}
@@ -251,50 +268,81 @@ func TestLazyFallsBack(t *testing.T) {
 	}
 }
 
-// TestLazyCorruptFrames: a lazy stage passes on frames it does not
-// decompress; damage to them is caught by the next reader, or by the lazy
-// reader itself when it reads them or when the hint lies.
+// legacyHints rewrites a stream's hints as format 1.0 wrote them: id
+// "ctsH", no checksum of the compressed frame.
+func legacyHints(t *testing.T, data []byte) []byte {
+	hints, offs, rest := hintedFrames(t, data)
+	var out []byte
+	for i, h := range hints {
+		var b [28]byte
+		binary.LittleEndian.PutUint32(b[0:], 0x184D2A5C)
+		binary.LittleEndian.PutUint32(b[4:], 20)
+		copy(b[8:], "ctsH")
+		copy(b[12:], data[offs[i]+12:offs[i]+28])
+		out = append(append(out, b[:]...), data[offs[i]+h.len:offs[i]+h.len+h.csize]...)
+	}
+	return append(out, data[rest:]...)
+}
+
+// TestLazyCorruptFrames: a lazy reader checks the frames it keeps
+// compressed against the checksum of their compressed bytes, so damage is
+// reported by Next, at the record, before a stage could pass it on; and
+// always there, however far the read-ahead got.
 func TestLazyCorruptFrames(t *testing.T) {
 	good := encodeOpt(t, WriterOptions{FrameSize: 1 << 20}, KindCT, bigCT("a"))
 	hints, offs, _ := hintedFrames(t, good)
 	// Damage the middle of the second HU frame's compressed bytes.
 	bad := bytes.Clone(good)
-	bad[offs[2]+28+hints[2].csize/2] ^= 0x5A
-	out, lazy := lazyPass(t, bad, nil)
-	if lazy != 1 {
-		t.Fatal("HU not kept compressed")
+	bad[offs[2]+hints[2].len+hints[2].csize/2] ^= 0x5A
+	for range 20 {
+		r := NewReader(bytes.NewReader(bad))
+		r.SetLazy(true)
+		r.SetName("bad.stream")
+		_, err := r.Next()
+		r.Close()
+		if !errors.Is(err, ErrChecksum) || !strings.Contains(err.Error(), fmt.Sprintf("bad.stream: in record 1 (ct): hu: data: the zstd frame at byte %d", offs[2])) {
+			t.Fatalf("lazy Next over a damaged frame: %v", err)
+		}
 	}
-	if _, err := decodeAll(out, KindCT); !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrChecksum) {
-		t.Errorf("next reader: %v, want a corrupt frame or checksum error", err)
+	// Format 1.0 hints have no such checksum: a lazy reader decompresses
+	// their frames, and still reports the damage at Next.
+	old := legacyHints(t, good)
+	if got, err := decodeAll(old, KindCT); err != nil || !reflect.DeepEqual(got[0], bigCT("a")) {
+		t.Fatalf("a stream with format 1.0 hints: %v", err)
 	}
-	r := NewReader(bytes.NewReader(bad))
+	oldHints, oldOffs, _ := hintedFrames(t, old)
+	oldBad := bytes.Clone(old)
+	oldBad[oldOffs[2]+oldHints[2].len+oldHints[2].csize/2] ^= 0x5A
+	for range 20 {
+		r := NewReader(bytes.NewReader(oldBad))
+		r.SetLazy(true)
+		_, err := r.Next()
+		r.Close()
+		if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrChecksum) {
+			t.Fatalf("lazy Next over a damaged frame with a format 1.0 hint: %v", err)
+		}
+	}
+	// A hint whose checksum of the decompressed bytes lies: the lazy
+	// reader's trailer check fails, and ReadAt of the frame names it.
+	lie := bytes.Clone(good)
+	binary.LittleEndian.PutUint32(lie[offs[1]+24:], hints[1].crc^1)
+	r := NewReader(bytes.NewReader(lie))
 	defer r.Close()
 	r.SetLazy(true)
-	r.SetName("bad.stream")
+	r.SetName("lie.stream")
 	rec, err := r.Next()
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = rec.(*CT).HUFrames.ReadAt(make([]byte, 1<<20), 1<<20)
-	t.Logf("ReadAt: %v", err)
-	if (!errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrChecksum)) || !strings.Contains(err.Error(), "bad.stream: record 1 (ct): hu: frame 2 of 3") {
-		t.Errorf("ReadAt of the damaged frame: %v", err)
+	_, err = rec.(*CT).HUFrames.ReadAt(make([]byte, 1<<20), 0)
+	if !errors.Is(err, ErrChecksum) || !strings.Contains(err.Error(), "lie.stream: record 1 (ct): hu: frame 1 of 3") {
+		t.Errorf("ReadAt of the frame with a lying hint: %v", err)
 	}
-	// A hint whose checksum lies: the lazy reader's trailer check fails.
-	lie := bytes.Clone(good)
-	binary.LittleEndian.PutUint32(lie[offs[1]+24:], hints[1].crc^1)
-	r2 := NewReader(bytes.NewReader(lie))
-	defer r2.Close()
-	r2.SetLazy(true)
-	if _, err := r2.Next(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r2.Next(); !errors.Is(err, ErrChecksum) {
+	if _, err := r.Next(); !errors.Is(err, ErrChecksum) {
 		t.Errorf("trailer after a lying hint: %v, want %v", err, ErrChecksum)
 	}
 	// A reader that decompresses the frame catches the lie at the frame.
 	_, err = decodeAll(lie, KindCT)
-	t.Logf("eager reader, lying hint: %v", err)
 	if !errors.Is(err, ErrChecksum) || !strings.Contains(err.Error(), fmt.Sprintf("frame at byte %d", offs[1])) {
 		t.Errorf("eager reader, lying hint: %v, want a checksum error at byte %d", err, offs[1])
 	}
@@ -336,7 +384,7 @@ func TestZeroFramesCached(t *testing.T) {
 	frames := map[uint32][]string{}
 	for i, h := range hints {
 		if h.dsize == 1<<20 {
-			frames[h.crc] = append(frames[h.crc], string(data[offs[i]+28:offs[i]+28+h.csize]))
+			frames[h.crc] = append(frames[h.crc], string(data[offs[i]+h.len:offs[i]+h.len+h.csize]))
 		}
 	}
 	zero := crc32.Checksum(make([]byte, 1<<20), castagnoli)
@@ -399,7 +447,7 @@ func TestCorruptHints(t *testing.T) {
 		{"compressed size short", edit(1, cs, uint32(hints[1].csize-10)), []error{ErrCorrupt}},
 		{"compressed size long", edit(1, cs, uint32(hints[1].csize+10)), []error{ErrCorrupt, ErrTruncated}},
 		{"last frame too long", edit(len(hints)-1, cs, uint32(hints[len(hints)-1].csize+100)), []error{ErrTruncated}},
-		{"truncated in a frame", good[:offs[2]+28+hints[2].csize/2], []error{ErrTruncated}},
+		{"truncated in a frame", good[:offs[2]+hints[2].len+hints[2].csize/2], []error{ErrTruncated}},
 		{"truncated in a hint", good[:offs[2]+10], []error{ErrTruncated}},
 	} {
 		_, err := decodeAll(tc.data, KindCT)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/vmihailenco/msgpack/v5"
@@ -18,6 +19,9 @@ var (
 	ErrVersion   = errors.New("unsupported format version")
 	ErrKind      = errors.New("wrong record kind")
 	ErrCorrupt   = errors.New("corrupt record")
+	// ErrTrailing: the input goes on after a stream's trailer with bytes
+	// that do not start another stream.
+	ErrTrailing = errors.New("trailing data after the stream")
 )
 
 // decoderConcurrency is how many hinted frames a reader reads ahead and
@@ -207,6 +211,19 @@ func (r *Reader) readTag() (string, error) {
 }
 
 func (r *Reader) readHeader() error {
+	err := r.startStream()
+	if err != nil && err != io.EOF && r.streams > 0 && !errors.Is(err, ErrTruncated) {
+		// The streams before were complete: what follows is not a stream
+		// cut short but something else appended.
+		what := strings.TrimPrefix(err.Error(), ErrNotStream.Error()+": ")
+		return fmt.Errorf("%w: after the trailer of stream %d: %s", ErrTrailing, r.streams, what)
+	}
+	return err
+}
+
+// startStream reads the header of the next stream, io.EOF at the clean end
+// of the input.
+func (r *Reader) startStream() error {
 	// Detect the clean end: no byte after the last trailer.
 	if _, err := r.hr.ReadByte(); err != nil {
 		switch {

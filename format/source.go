@@ -27,21 +27,22 @@ import (
 // not decompress a tensor's frames: a frame is decompressed when Read
 // reaches it, if it does.
 type frameSource struct {
-	in    *bufio.Reader
-	dec   *zstd.Decoder // DecodeAll, for hinted frames
-	jobs  chan *srcFrame
-	quit  chan struct{}
-	free  chan []byte   // decompressed buffers for reuse
-	zfree chan []byte   // compressed buffers for reuse
-	cur   *srcFrame     // the frame Read hands out
-	pos   int           // cur.out[pos:] is still to hand out
-	next  *srcFrame     // a frame taken from jobs and not yet handed out
-	zr    *zstd.Decoder // the streaming decoder, once the hints end
-	err   error
-	off   int64                // input bytes read by readAhead, for errors
-	pool  atomic.Pointer[Pool] // where kept frames come back for reuse
-	slab  bigbuf.Slab          // where new frame buffers come from
-	lazy  atomic.Bool          // leave tensor frames compressed until read
+	in      *bufio.Reader
+	dec     *zstd.Decoder // DecodeAll, for hinted frames
+	jobs    chan *srcFrame
+	quit    chan struct{}
+	free    chan []byte   // decompressed buffers for reuse
+	zfree   chan []byte   // compressed buffers for reuse
+	started bool          // readAhead runs (from the first peek on)
+	cur     *srcFrame     // the frame Read hands out
+	pos     int           // cur.out[pos:] is still to hand out
+	next    *srcFrame     // a frame taken from jobs and not yet handed out
+	zr      *zstd.Decoder // the streaming decoder, once the hints end
+	err     error
+	off     int64                // input bytes read by readAhead, for errors
+	pool    atomic.Pointer[Pool] // where kept frames come back for reuse
+	slab    bigbuf.Slab          // where new frame buffers come from
+	lazy    atomic.Bool          // leave tensor frames compressed until read
 	// eagerTo is the last tensor (numbered from 1 in input order) that
 	// Read met undecompressed: nobody took it whole, so the read-ahead
 	// decompresses the rest of its frames.
@@ -57,6 +58,7 @@ type srcFrame struct {
 	at     int64 // input offset of its hint, for errors
 	tensor int64 // the tensor it holds data of (numbered from 1), 0 for none
 	stream bool  // no hint here: the rest is for the streaming decoder
+	end    bool  // a stream job where the input ends
 	lazy   bool  // not decompressed by the read-ahead
 	ready  chan struct{}
 }
@@ -69,7 +71,6 @@ func newFrameSource(r io.Reader, ahead int) (*frameSource, error) {
 	}
 	s := &frameSource{in: bufio.NewReaderSize(r, 64<<10), dec: dec, jobs: make(chan *srcFrame, ahead),
 		quit: make(chan struct{}), free: make(chan []byte, ahead+2), zfree: make(chan []byte, ahead+2)}
-	go s.readAhead()
 	return s, nil
 }
 
@@ -120,11 +121,12 @@ func (t *tensorTracker) next(flags uint32) int64 {
 func (s *frameSource) readFrame(tensors *tensorTracker) (j *srcFrame, last bool) {
 	j = &srcFrame{ready: make(chan struct{})}
 	b, err := s.in.Peek(hintLen)
-	if !isHint(b) {
+	if hintSize(b) == 0 {
 		if err != nil && !errors.Is(err, io.EOF) {
 			j.err = err
 		} else {
-			j.stream = true
+			j.stream, j.end = true, len(b) == 0
+			j.at = s.off
 		}
 		close(j.ready)
 		return j, true
@@ -136,7 +138,8 @@ func (s *frameSource) readFrame(tensors *tensorTracker) (j *srcFrame, last bool)
 		close(j.ready)
 		return j, true
 	}
-	j.comp, j.err = readExactly(s.in, s.compBuf(hintLen+j.hint.csize), hintLen+j.hint.csize)
+	n := j.hint.len + j.hint.csize
+	j.comp, j.err = readExactly(s.in, s.compBuf(n), n)
 	s.off += int64(len(j.comp))
 	if j.err != nil {
 		if errors.Is(j.err, io.ErrUnexpectedEOF) {
@@ -146,8 +149,15 @@ func (s *frameSource) readFrame(tensors *tensorTracker) (j *srcFrame, last bool)
 		return j, true
 	}
 	j.tensor = tensors.next(j.hint.flags)
-	if j.tensor > s.eagerTo.Load() && s.lazy.Load() {
+	// Only frames whose hints checksum the compressed bytes stay
+	// compressed: a stage never passes on bytes it has not checked.
+	if j.tensor > s.eagerTo.Load() && s.lazy.Load() && j.hint.hasCCRC {
 		j.lazy = true
+		if j.err = checkCompressed(j.comp, j.hint); j.err != nil {
+			j.err = fmt.Errorf("the zstd frame at byte %d of the input: %w", at, j.err)
+			close(j.ready)
+			return j, true
+		}
 		close(j.ready)
 	} else {
 		go func() {
@@ -159,9 +169,8 @@ func (s *frameSource) readFrame(tensors *tensorTracker) (j *srcFrame, last bool)
 }
 
 // decode decompresses j's frame into out, and checks it against the hint,
-// checksum included: a frame damaged before a stage that passed it on
-// undecompressed (Frames) is caught here, at the frame, rather than at the
-// stream's trailer.
+// checksum included: a damaged frame is reported at the frame, rather than
+// at the stream's trailer.
 func (j *srcFrame) decode(dec *zstd.Decoder, out []byte) {
 	var err error
 	if j.out, err = decodeFrame(dec, j.comp, j.hint, slices.Grow(out, j.hint.dsize)); err != nil {
@@ -174,7 +183,7 @@ func (j *srcFrame) decode(dec *zstd.Decoder, out []byte) {
 // CRC-32C. Errors wrap ErrCorrupt or ErrChecksum and say what is wrong;
 // the caller says where.
 func decodeFrame(dec *zstd.Decoder, comp []byte, h frameHint, dst []byte) ([]byte, error) {
-	out, err := dec.DecodeAll(comp[hintLen:], dst[:0])
+	out, err := dec.DecodeAll(comp[h.len:], dst[:0])
 	switch {
 	case err != nil:
 		return out, fmt.Errorf("%w: %v", ErrCorrupt, err)
@@ -309,6 +318,12 @@ func (s *frameSource) peek() (*srcFrame, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
+	if !s.started {
+		// Not before: whether a frame is decompressed ahead depends on
+		// lazy, which the reader's owner sets after NewReader.
+		s.started = true
+		go s.readAhead()
+	}
 	if s.next == nil {
 		j, ok := <-s.jobs
 		if !ok {
@@ -367,6 +382,8 @@ func (s *frameSource) takeTensor(n int64) (fs *Frames, ok bool, err error) {
 		}
 	}
 	switch {
+	case fs.size < n && j.end:
+		s.err = fmt.Errorf("%w: input ends at byte %d, %d bytes into a tensor of %d", ErrTruncated, j.at, fs.size, n)
 	case fs.size != n:
 		s.err = fmt.Errorf("%w: a tensor of %d bytes starts at the zstd frame at byte %d of the input, but its frames hold %d bytes",
 			ErrCorrupt, n, fs.frames[0].at, fs.size)

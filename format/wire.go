@@ -7,13 +7,24 @@ import (
 	"math"
 
 	"github.com/vmihailenco/msgpack/v5"
+	"github.com/vmihailenco/msgpack/v5/msgpcode"
 
 	"github.com/ctseg/ctseg/internal/bigbuf"
 )
 
-// MaxTensorBytes bounds one tensor's data, so a corrupt length cannot make
-// the reader allocate without limit. The largest LUNA16 CT is about 400 MB.
-const MaxTensorBytes = 4 << 30
+// Reader limits (see "Reader limits" in the package doc): they bound what a
+// corrupt or hostile stream can make a reader allocate or recurse into.
+const (
+	// MaxTensorBytes bounds one tensor's data. The largest LUNA16 CT is
+	// about 400 MB.
+	MaxTensorBytes = 4 << 30
+	// MaxStringLen bounds every string: series uids, keys, header fields
+	// and each argument.
+	MaxStringLen = 64 << 10
+	// MaxSkipDepth bounds how deep arrays and maps may nest in the value of
+	// a key the reader does not know (and skips).
+	MaxSkipDepth = 32
+)
 
 // Tensor element types as named on the wire.
 const (
@@ -215,7 +226,7 @@ func (d *dec) eachKey(f func(key string) error) error {
 		return fmt.Errorf("expected a map, found nil")
 	}
 	for i := 0; i < n; i++ {
-		k, err := d.d.DecodeString()
+		k, err := d.str()
 		if err != nil {
 			return err
 		}
@@ -226,9 +237,64 @@ func (d *dec) eachKey(f func(key string) error) error {
 	return nil
 }
 
-func (d *dec) skip() error { return d.d.Skip() }
+// skip reads past the value that comes next, which may nest arrays and
+// maps at most MaxSkipDepth deep. msgpack's own Skip recurses without
+// limit: a few hundred bytes of nested array headers would exhaust the
+// stack.
+func (d *dec) skip() error { return d.skipValue(MaxSkipDepth) }
 
-func (d *dec) str() (string, error) { return d.d.DecodeString() }
+func (d *dec) skipValue(depth int) error {
+	c, err := d.d.PeekCode()
+	if err != nil {
+		return err
+	}
+	var n int
+	switch {
+	case msgpcode.IsFixedMap(c) || c == msgpcode.Map16 || c == msgpcode.Map32:
+		n, err = d.d.DecodeMapLen()
+		n *= 2
+	case msgpcode.IsFixedArray(c) || c == msgpcode.Array16 || c == msgpcode.Array32:
+		n, err = d.d.DecodeArrayLen()
+	case msgpcode.IsString(c) || msgpcode.IsBin(c):
+		// Read in pieces, never allocating the length a header claims.
+		if n, err = d.d.DecodeBytesLen(); err == nil && n > 0 {
+			_, err = io.CopyN(io.Discard, d.r, int64(n))
+		}
+		return err
+	default:
+		return d.d.Skip() // scalars and extensions: no nesting
+	}
+	if err != nil {
+		return err
+	}
+	if depth == 0 {
+		return fmt.Errorf("values nested more than %d deep", MaxSkipDepth)
+	}
+	for i := 0; i < n; i++ {
+		if err := d.skipValue(depth - 1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// str reads a string of at most MaxStringLen bytes (a msgpack str or bin).
+func (d *dec) str() (string, error) {
+	n, err := d.d.DecodeBytesLen()
+	switch {
+	case err != nil:
+		return "", err
+	case n > MaxStringLen:
+		return "", fmt.Errorf("string of %d bytes (at most %d)", n, MaxStringLen)
+	case n <= 0:
+		return "", nil
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(d.r, b); err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
 
 func (d *dec) int() (int, error) {
 	v, err := d.d.DecodeInt64()

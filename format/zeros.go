@@ -19,7 +19,8 @@ type zeroFrames struct {
 
 type zeroFrame struct {
 	comp []byte // the zstd frame, without a hint
-	crc  uint32
+	crc  uint32 // of the decompressed frame
+	ccrc uint32 // of comp
 }
 
 // zeroBlock is compared with a frame, piece by piece, to find zero
@@ -53,6 +54,7 @@ func (z *zeroFrames) frame(enc *zstd.Encoder, p []byte) *zeroFrame {
 		z.m = map[int]*zeroFrame{}
 	}
 	f := &zeroFrame{comp: enc.EncodeAll(p, nil), crc: crc32.Checksum(p, castagnoli)}
+	f.ccrc = crc32.Checksum(f.comp, castagnoli)
 	z.m[len(p)] = f
 	return f
 }
