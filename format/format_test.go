@@ -315,7 +315,8 @@ func FuzzDecode(f *testing.F) {
 	}
 	fuzzStack(f)
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		r := newRawReader(bytes.NewReader(raw))
+		in := &countingReader{r: bytes.NewReader(raw)}
+		r := newRawReader(in)
 		for i := 0; i < 1000; i++ {
 			rec, err := r.Next()
 			if err != nil {
@@ -323,6 +324,10 @@ func FuzzDecode(f *testing.F) {
 			}
 			if rec.check() != nil {
 				t.Fatal("reader returned a record that fails its check")
+			}
+			// What a reader accepts nests no deeper than the limits say.
+			if d := nesting(raw[:in.n-r.hr.buffered()]); d > maxRecordNesting {
+				t.Fatalf("reader accepted values nested %d deep (at most %d)", d, maxRecordNesting)
 			}
 		}
 	})

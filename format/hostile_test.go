@@ -217,3 +217,118 @@ func TestTruncatedInTensor(t *testing.T) {
 		}
 	}
 }
+
+// maxRecordNesting is the deepest a record a reader accepts may nest
+// arrays and maps: the record, its body, a candidate list, a candidate,
+// and under an unknown key of the candidate MaxSkipDepth more.
+const maxRecordNesting = 4 + MaxSkipDepth
+
+// nesting returns how deep arrays and maps nest in the msgpack values
+// of b, read one after the other (iteratively: b may nest millions deep).
+func nesting(b []byte) int {
+	var open []int // elements still to come in each open container
+	deepest := 0
+	for len(b) > 0 {
+		c := b[0]
+		n, size, head := 0, 0, 1 // container elements, payload bytes, header bytes
+		be := func(k int) int {
+			if len(b) < 1+k {
+				return -1
+			}
+			v := 0
+			for _, x := range b[1 : 1+k] {
+				v = v<<8 | int(x)
+			}
+			return v
+		}
+		switch {
+		case c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3:
+		case c >= 0x80 && c <= 0x8f:
+			n = 2 * int(c&0x0f)
+		case c >= 0x90 && c <= 0x9f:
+			n = int(c & 0x0f)
+		case c >= 0xa0 && c <= 0xbf:
+			size = int(c & 0x1f)
+		case c == 0xc4 || c == 0xd9:
+			size, head = be(1), 2
+		case c == 0xc5 || c == 0xda:
+			size, head = be(2), 3
+		case c == 0xc6 || c == 0xdb:
+			size, head = be(4), 5
+		case c == 0xdc:
+			n, head = be(2), 3
+		case c == 0xdd:
+			n, head = be(4), 5
+		case c == 0xde:
+			n, head = 2*be(2), 3
+		case c == 0xdf:
+			n, head = 2*be(4), 5
+		case c == 0xcc || c == 0xd0:
+			size = 1
+		case c == 0xcd || c == 0xd1:
+			size = 2
+		case c == 0xca || c == 0xce || c == 0xd2:
+			size = 4
+		case c == 0xcb || c == 0xcf || c == 0xd3:
+			size = 8
+		case c >= 0xd4 && c <= 0xd8: // fixext 1…16
+			size = 1 + 1<<(c-0xd4)
+		case c == 0xc7:
+			size, head = 1+be(1), 2
+		case c == 0xc8:
+			size, head = 1+be(2), 3
+		case c == 0xc9:
+			size, head = 1+be(4), 5
+		default:
+			return deepest // 0xc1: never used
+		}
+		if size < 0 || n < 0 || head+size > len(b) {
+			return deepest
+		}
+		b = b[head+size:]
+		if len(open) > 0 {
+			open[len(open)-1]--
+		}
+		if c >= 0x80 && c <= 0x9f || c >= 0xdc && c <= 0xdf {
+			if n > 0 {
+				open = append(open, n)
+				deepest = max(deepest, len(open))
+			} else {
+				deepest = max(deepest, len(open)+1)
+			}
+		}
+		for len(open) > 0 && open[len(open)-1] == 0 {
+			open = open[:len(open)-1]
+		}
+	}
+	return deepest
+}
+
+func TestNesting(t *testing.T) {
+	for _, tc := range []struct {
+		b    []byte
+		want int
+	}{
+		{[]byte{0x01, 0xa1, 'x'}, 0},
+		{[]byte{0x90}, 1},
+		{[]byte{0x91, 0x91, 0xc0, 0x91, 0x80}, 2},
+		{append(bytes.Repeat([]byte{0x91}, 1000), 0xc0), 1000},
+		{[]byte{0x82, 0xa1, 'a', 0x91, 0x90, 0xa1, 'b', 0x01}, 3},
+	} {
+		if got := nesting(tc.b); got != tc.want {
+			t.Errorf("nesting(%x) = %d, want %d", tc.b, got, tc.want)
+		}
+	}
+}
+
+// countingReader counts the bytes read from r.
+type countingReader struct {
+	r *bytes.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
