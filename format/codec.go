@@ -6,14 +6,10 @@ import "fmt"
 // slices; LUNA16 has at most a few thousand candidates per series.
 const maxCandidates = 1 << 20
 
-// Record tags on the wire.
+// Record tags on the wire: these two, and a data record's Kind.
 const (
-	tagHeader     = "header"
-	tagTrailer    = "trailer"
-	tagCT         = "ct"
-	tagCrop       = "crop"
-	tagSlice      = "slice"
-	tagPrediction = "prediction"
+	tagHeader  = "header"
+	tagTrailer = "trailer"
 )
 
 func encodeRecord(e *enc, r Record) {
@@ -109,14 +105,14 @@ func (d *dec) padding(p *Padding) error {
 }
 
 func (d *dec) record(tag string) (Record, error) {
-	switch tag {
-	case tagCT:
+	switch Kind(tag) {
+	case KindCT:
 		return d.ct()
-	case tagCrop:
+	case KindCrop:
 		return d.crop()
-	case tagSlice:
+	case KindSlice:
 		return d.slice()
-	case tagPrediction:
+	case KindPrediction:
 		return d.prediction()
 	}
 	return nil, fmt.Errorf("unknown record tag %q", tag)

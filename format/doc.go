@@ -48,6 +48,42 @@
 // Frames with 1.0 hints are decompressed and checked like any other.
 // Every frame a reader decompresses is checked against its crc32c.
 //
+// The frame-boundary invariant, which lazy reading relies on: the bytes of
+// a hinted frame flagged 1 start a tensor's data, those of the next frame
+// flagged 2 end it, and the frames from one to the other hold exactly that
+// tensor's data, nothing else. A reader keeps a tensor compressed only when
+// the tensor's data begins at the start of a frame flagged 1 and the
+// frames up to the one flagged 2 hold exactly its size; anything else is a
+// corrupt stream (or, at the end of the input, a truncated one).
+//
+// # Layers
+//
+// The code is stacked in layers, one file or two each; on the writing side
+// (Writer), from the records down to the bytes:
+//
+//	codec.go     records → msgpack values (records.go has the types)
+//	wire.go      msgpack values, tensors' raw bytes
+//	checksum.go  the stream's CRC-32C (hashWriter), for the trailer
+//	             (bufio.Writer, 256 KiB, between this layer and the next)
+//	frameenc.go  frames: cut, compressed on every core, hinted (hint.go),
+//	             written in order; a large tensor's data as frames of its own
+//
+// and on the reading side (Reader), from the bytes up to the records:
+//
+//	framedec.go  frames: hints read, frames read ahead and decompressed in
+//	             parallel, each checked against its hint; after the last
+//	             hint, zstd's streaming decoder
+//	frames.go    Frames: a tensor's frames kept compressed (lazy reading),
+//	             decompressed on demand
+//	checksum.go  buffering and the stream's CRC-32C (hashReader)
+//	wire.go      msgpack values, with the reader limits below
+//	codec.go     records, checked (CT.check …) before Next returns them
+//
+// So a frame is decompressed in framedec.go (srcFrame.decode) or frames.go
+// (Frames.ReadAt), frames are cut in frameenc.go (frameWriter), and a frame's
+// CRC-32C is checked in framedec.go (decodeFrame; checkCompressed, hint.go,
+// for the compressed bytes).
+//
 // Several streams may follow one another in a file or pipe (cat a b): a
 // reader handles each header … trailer group in turn. A stream that ends
 // before its trailer is truncated, and that is an error: a consumer never

@@ -1,231 +1,173 @@
 package format
 
 import (
-	"hash/crc32"
+	"bytes"
+	"fmt"
 	"io"
+	"sort"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
-
-	"github.com/ctseg/ctseg/internal/bigbuf"
 )
 
-// frameWriter compresses what is written to it as independent zstd frames
-// of up to size bytes, several frames at a time, and writes them in order.
-// A streaming zstd encoder compresses on one core; cutting the stream into
-// frames lets a CT record use every core, as `zstd -T0` does, for a small
-// loss of ratio at frame edges. Before each frame goes a hint (hint.go), a
-// skippable frame that ordinary zstd decoders ignore: readers see one
-// ordinary zstd stream.
+// Frames is a large tensor's data kept as the compressed zstd frames it
+// came in (see "Frames and hints" in the package doc), by a Reader in lazy
+// mode (Reader.SetLazy). A stage that needs only part of a tensor
+// decompresses only the frames it reads with ReadAt, and a Writer writes
+// the record on with the very same frames, so the rest of the tensor is
+// never decompressed, checksummed or compressed again.
 //
-// A large tensor's data (WriteTensor) is compressed in place, without a
-// copy, and the caller keeps it unchanged until Release returns.
-type frameWriter struct {
-	w        io.Writer
-	enc      *zstd.Encoder // EncodeAll is safe for concurrent use
-	size     int
-	buf      []byte
-	jobs     chan *frameJob // in write order; its capacity bounds the frames in flight
-	done     chan struct{}  // closed when the writing goroutine ends
-	free     chan []byte    // buffers for reuse: fresh memory costs page faults
-	borrowed []*frameJob    // jobs compressing the caller's memory
-	hints    bool           // put a hint (hint.go) before every frame
-	zeros    zeroFrames
-
-	mu  sync.Mutex
-	err error
+// The checksums in the frames' hints stand in for the bytes: the Reader
+// checked each frame's compressed bytes against its hint before it handed
+// the Frames out, ReadAt checks each frame it decompresses whole against
+// the checksum of the decompressed bytes, and so does every Reader that
+// decompresses the frame later.
+type Frames struct {
+	frames   []lazyFrame
+	size     int64
+	crc      uint32 // CRC-32C of all the data, from the hints
+	dec      *zstd.Decoder
+	name     string // what errors call the tensor, set by the Reader
+	recycled bool   // its buffers went back to a Pool (Reader.Recycle)
 }
 
-type frameJob struct {
-	in, out  []byte
-	borrowed bool // in belongs to the caller
-	raw      bool // out is compressed frames from elsewhere, written as they are
-	flags    uint32
-	crc      uint32        // CRC-32C of in, once ready is closed
-	ready    chan struct{} // closed once out (and crc) are set
-	written  chan struct{} // for raw jobs: closed once out is written (or dropped)
+type lazyFrame struct {
+	comp []byte // the hint and the zstd frame, as read
+	off  int64  // of the frame's first byte in the tensor's data
+	at   int64  // of the hint in the input, for errors
+	hint frameHint
 }
 
-func newFrameWriter(w io.Writer, enc *zstd.Encoder, size, inFlight int) *frameWriter {
-	f := &frameWriter{w: w, enc: enc, size: size, jobs: make(chan *frameJob, inFlight),
-		done: make(chan struct{}), free: make(chan []byte, 2*inFlight+2), hints: size <= maxHintFrame}
-	go f.writeLoop()
-	return f
+// add appends a frame read from the input.
+func (f *Frames) add(j *srcFrame) {
+	f.frames = append(f.frames, lazyFrame{comp: j.comp, off: f.size, at: j.at, hint: j.hint})
+	f.crc = crcCombine(f.crc, j.hint.crc, int64(j.hint.dsize))
+	f.size += int64(j.hint.dsize)
 }
 
-// WriteTensor compresses a tensor's data as frames of its own, the first
-// starting at its first byte and the last ending at its last, so that a
-// reader can keep them compressed (Frames) and pass them on. Like Write,
-// it compresses p in place. It returns p's CRC-32C, combined from the
-// frames' checksums, which are computed on every core with the frames.
-func (f *frameWriter) WriteTensor(p []byte) (uint32, error) {
-	if err := f.Flush(); err != nil {
-		return 0, err
+// Size is the tensor's data size in bytes, decompressed.
+func (f *Frames) Size() int64 { return f.size }
+
+// FrameOf returns the byte range [start, end) of the frame that holds the
+// data byte at off, so that a caller can read whole frames, which ReadAt
+// decompresses without a copy.
+func (f *Frames) FrameOf(off int64) (start, end int64) {
+	i := f.index(off)
+	if i < 0 {
+		return off, off
 	}
-	first := len(f.borrowed)
-	for i := 0; i < len(p); i += f.size {
-		var flags uint32
-		if i == 0 {
-			flags |= hintFirst
+	return f.frames[i].off, f.frames[i].off + int64(f.frames[i].hint.dsize)
+}
+
+// index returns the frame holding byte off, -1 when off is outside.
+func (f *Frames) index(off int64) int {
+	if off < 0 || off >= f.size {
+		return -1
+	}
+	return sort.Search(len(f.frames), func(i int) bool {
+		return f.frames[i].off+int64(f.frames[i].hint.dsize) > off
+	})
+}
+
+// ReadAt decompresses the data bytes [off, off+len(p)) into p, frame by
+// frame. A frame that p covers whole is decompressed in place and checked
+// against its hint's checksum. Of a frame that p covers in part, only the
+// zstd blocks up to the last byte wanted are decompressed (in place when p
+// starts with the frame): reading the start of a frame costs that part of
+// it. Such a partial read cannot be checked against the checksum; the
+// next stage that reads the frame whole still checks it (see Frames). It
+// is safe for concurrent use.
+func (f *Frames) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("%s: ReadAt at negative offset %d", f.name, off)
+	}
+	if f.recycled {
+		return 0, fmt.Errorf("%s: ReadAt after the record was recycled", f.name)
+	}
+	n := 0
+	for n < len(p) {
+		i := f.index(off + int64(n))
+		if i < 0 {
+			return n, io.EOF
 		}
-		end := min(i+f.size, len(p))
-		if end == len(p) {
-			flags |= hintLast
+		fr := &f.frames[i]
+		skip := int(off + int64(n) - fr.off)
+		want := min(fr.hint.dsize, skip+len(p)-n) // bytes of the frame to decompress
+		var err error
+		switch {
+		case skip == 0 && want == fr.hint.dsize:
+			err = f.decode(i, p[n:n+want:n+want])
+		case skip == 0:
+			err = f.decodePrefix(i, p[n:n+want:n+want])
+		default:
+			tmp := make([]byte, want)
+			if err = f.decodePrefix(i, tmp); err == nil {
+				copy(p[n:], tmp[skip:])
+			}
 		}
-		f.dispatch(p[i:end:end], true, flags)
-	}
-	var crc uint32
-	for _, j := range f.borrowed[first:] {
-		<-j.ready
-		crc = crcCombine(crc, j.crc, int64(len(j.in)))
-	}
-	return crc, f.failed()
-}
-
-// WriteFrames writes complete compressed frames (with their hints), in
-// order with what was written before. b must not change until Release
-// returns.
-func (f *frameWriter) WriteFrames(b [][]byte) error {
-	if err := f.Flush(); err != nil {
-		return err
-	}
-	for _, fr := range b {
-		j := &frameJob{out: fr, raw: true, ready: make(chan struct{}), written: make(chan struct{})}
-		close(j.ready)
-		f.borrowed = append(f.borrowed, j)
-		f.jobs <- j
-	}
-	return f.failed()
-}
-
-// Write copies p into frames. (It must copy: the caller may be a
-// bufio.Writer that reuses its buffer as soon as Write returns.)
-func (f *frameWriter) Write(p []byte) (int, error) {
-	if err := f.failed(); err != nil {
-		return 0, err
-	}
-	n := len(p)
-	for len(p) > 0 {
-		if f.buf == nil {
-			f.buf = f.getBuf()
+		if err != nil {
+			return n, err
 		}
-		k := copy(f.buf[len(f.buf):f.size], p)
-		f.buf = f.buf[:len(f.buf)+k]
-		p = p[k:]
-		if len(f.buf) == f.size {
-			f.dispatch(f.buf, false, 0)
-			f.buf = nil
-		}
+		n += want - skip
 	}
 	return n, nil
 }
 
-// Flush hands the buffered bytes to a compressor without waiting for it,
-// so that the consumer gets every complete record soon.
-func (f *frameWriter) Flush() error {
-	if len(f.buf) > 0 {
-		f.dispatch(f.buf, false, 0)
-		f.buf = nil
+// prefixDecoders decompress the start of a frame, block by block; a
+// streaming decoder with concurrency 1 has no goroutines of its own.
+var prefixDecoders = sync.Pool{New: func() any {
+	d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(1<<27),
+		zstd.WithDecoderMaxMemory(maxHintFrame))
+	if err != nil {
+		panic(err) // only for invalid options
 	}
-	return f.failed()
-}
+	return d
+}}
 
-// Release waits until no frame refers to memory passed to WriteTensor or
-// WriteFrames.
-func (f *frameWriter) Release() {
-	for _, j := range f.borrowed {
-		<-j.ready
-		if j.raw {
-			<-j.written
-		}
+// decodePrefix decompresses the first len(dst) bytes of frame i into dst.
+func (f *Frames) decodePrefix(i int, dst []byte) error {
+	fr := &f.frames[i]
+	d := prefixDecoders.Get().(*zstd.Decoder)
+	defer prefixDecoders.Put(d)
+	// Hidden behind an io.Reader: the decoder would decompress a
+	// *bytes.Reader whole.
+	err := d.Reset(struct{ io.Reader }{bytes.NewReader(fr.comp[fr.hint.len:])})
+	if err == nil {
+		_, err = io.ReadFull(d, dst)
 	}
-	f.borrowed = f.borrowed[:0]
-}
-
-// Close compresses and writes everything, and waits for it.
-func (f *frameWriter) Close() error {
-	f.Flush()
-	close(f.jobs)
-	<-f.done
-	f.borrowed = nil
-	return f.failed()
-}
-
-func (f *frameWriter) dispatch(in []byte, borrowed bool, flags uint32) {
-	j := &frameJob{in: in, borrowed: borrowed, flags: flags, ready: make(chan struct{})}
-	if borrowed {
-		f.borrowed = append(f.borrowed, j)
+	d.Reset(nil) // drop the reference to the frame
+	if err != nil {
+		return fmt.Errorf("%s: %w: %v", f.where(i), ErrCorrupt, err)
 	}
-	out := f.getBuf()[:0]
-	go func() {
-		defer close(j.ready)
-		start := 0
-		if f.hints {
-			start = hintLen // the hint goes first in the same buffer: one write per frame
-		}
-		var ccrc uint32
-		if z := f.zeros.frame(f.enc, j.in); z != nil {
-			j.crc, ccrc, j.out = z.crc, z.ccrc, append(out[:start], z.comp...)
-		} else {
-			j.crc = crc32.Checksum(j.in, castagnoli)
-			j.out = f.enc.EncodeAll(j.in, out[:start])
-			if f.hints {
-				ccrc = crc32.Checksum(j.out[start:], castagnoli)
-			}
-		}
-		if f.hints {
-			putHint(j.out, frameHint{csize: len(j.out) - hintLen, dsize: len(j.in), flags: j.flags, crc: j.crc, ccrc: ccrc})
-		}
-	}()
-	f.jobs <- j
+	return nil
 }
 
-func (f *frameWriter) writeLoop() {
-	defer close(f.done)
-	for j := range f.jobs {
-		<-j.ready
-		if f.failed() == nil {
-			if _, err := f.w.Write(j.out); err != nil {
-				f.setErr(err)
-			}
-		}
-		if j.raw {
-			close(j.written) // not ours to reuse
-			continue
-		}
-		if !j.borrowed {
-			f.putBuf(j.in)
-		}
-		f.putBuf(j.out)
+// decode decompresses frame i into dst, exactly its size (and capacity,
+// so that a lying hint cannot make it write past), and checks the bytes
+// against the hint's checksum.
+func (f *Frames) decode(i int, dst []byte) error {
+	out, err := decodeFrame(f.dec, f.frames[i].comp, f.frames[i].hint, dst)
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.where(i), err)
 	}
-}
-
-func (f *frameWriter) getBuf() []byte {
-	select {
-	case b := <-f.free:
-		return b[:0]
-	default:
-		return bigbuf.Bytes(hintLen + maxCompressed(f.size))[:0]
+	if &out[0] != &dst[0] {
+		copy(dst, out) // cannot happen with the size checked, but cheap to be sure
 	}
+	return nil
 }
 
-func (f *frameWriter) putBuf(b []byte) {
-	select {
-	case f.free <- b:
-	default:
+// where names frame i in errors.
+func (f *Frames) where(i int) string {
+	fr := &f.frames[i]
+	return fmt.Sprintf("%s: frame %d of %d (data bytes %d–%d, input byte %d)",
+		f.name, i+1, len(f.frames), fr.off, fr.off+int64(fr.hint.dsize), fr.at)
+}
+
+// compressed returns the frames, each with its hint, for a Writer to write.
+func (f *Frames) compressed() [][]byte {
+	b := make([][]byte, len(f.frames))
+	for i := range f.frames {
+		b[i] = f.frames[i].comp
 	}
-}
-
-func (f *frameWriter) failed() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.err
-}
-
-func (f *frameWriter) setErr(err error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.err == nil {
-		f.err = err
-	}
+	return b
 }

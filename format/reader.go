@@ -186,16 +186,7 @@ func (r *Reader) truncated(err error, where string) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("%w: input ends %s", ErrTruncated, where)
 	}
-	if isZstdError(err) {
-		return fmt.Errorf("%w: %s: %v", ErrCorrupt, where, err)
-	}
-	return fmt.Errorf("%w: %s: %v", ErrCorrupt, where, err)
-}
-
-func isZstdError(err error) bool {
-	return errors.Is(err, zstd.ErrMagicMismatch) || errors.Is(err, zstd.ErrCRCMismatch) ||
-		errors.Is(err, zstd.ErrBlockTooSmall) || errors.Is(err, zstd.ErrReservedBlockType) ||
-		errors.Is(err, zstd.ErrCompressedSizeTooBig) || errors.Is(err, zstd.ErrWindowSizeExceeded)
+	return fmt.Errorf("%w: %s: %v", ErrCorrupt, where, err) // zstd's errors too
 }
 
 // readTag reads the [tag, body] array header and the tag.
@@ -257,9 +248,7 @@ func (r *Reader) startStream() error {
 	if h.Version[0] != Version[0] {
 		return fmt.Errorf("%w: %d.%d (this program reads %d.x)", ErrVersion, h.Version[0], h.Version[1], Version[0])
 	}
-	switch h.Kind {
-	case KindCT, KindCrop, KindSlice, KindPrediction:
-	default:
+	if !h.Kind.valid() {
 		return fmt.Errorf("%w: unknown record kind %q in the header", ErrCorrupt, h.Kind)
 	}
 	if r.want != "" && h.Kind != r.want {

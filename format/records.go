@@ -14,6 +14,15 @@ const (
 	KindPrediction Kind = "prediction"
 )
 
+// valid reports whether k is one of the record kinds.
+func (k Kind) valid() bool {
+	switch k {
+	case KindCT, KindCrop, KindSlice, KindPrediction:
+		return true
+	}
+	return false
+}
+
 // Record is one sample of a stream: *CT, *Crop, *Slice or *Prediction.
 type Record interface {
 	Kind() Kind
@@ -24,11 +33,11 @@ type Record interface {
 // Candidate is a nodule or non-nodule position of a series, with its
 // annotation metadata.
 type Candidate struct {
-	CenterXYZ   [3]float64 `msgpack:"center_xyz" json:"center_xyz"`     // world position, mm
-	CenterIRC   [3]int     `msgpack:"center_irc" json:"center_irc"`     // xyz2irc(CenterXYZ): index, row, col
-	DiameterMM  float64    `msgpack:"diameter_mm" json:"diameter_mm"`   // 0 when unknown (candidates.csv)
-	IsNodule    bool       `msgpack:"is_nodule" json:"is_nodule"`       // from the annotation file, or class 1
-	IsMalignant bool       `msgpack:"is_malignant" json:"is_malignant"` // mal_bool; false when unknown
+	CenterXYZ   [3]float64 `json:"center_xyz"`     // world position, mm
+	CenterIRC   [3]int     `json:"center_irc"`     // xyz2irc(CenterXYZ): index, row, col
+	DiameterMM  float64    `json:"diameter_mm"`   // 0 when unknown (candidates.csv)
+	IsNodule    bool       `json:"is_nodule"`       // from the annotation file, or class 1
+	IsMalignant bool       `json:"is_malignant"` // mal_bool; false when unknown
 }
 
 // CT is one CT series in Hounsfield units, with its geometry and, after
@@ -72,10 +81,10 @@ func (*Crop) Kind() Kind { return KindCrop }
 // in-plane size is a multiple of 4. The original image is
 // [Top, H-Bottom) × [Left, W-Right).
 type Padding struct {
-	Top    int `msgpack:"top" json:"top"`
-	Bottom int `msgpack:"bottom" json:"bottom"`
-	Left   int `msgpack:"left" json:"left"`
-	Right  int `msgpack:"right" json:"right"`
+	Top    int `json:"top"`
+	Bottom int `json:"bottom"`
+	Left   int `json:"left"`
+	Right  int `json:"right"`
 }
 
 // Slice is a validation (or inference) sample: the full in-plane slice with

@@ -105,9 +105,7 @@ func NewWriter(w io.Writer, h Header) (*Writer, error) {
 
 // NewWriterOptions starts a stream of h.Kind records on w.
 func NewWriterOptions(w io.Writer, h Header, opt WriterOptions) (*Writer, error) {
-	switch h.Kind {
-	case KindCT, KindCrop, KindSlice, KindPrediction:
-	default:
+	if !h.Kind.valid() {
 		return nil, fmt.Errorf("format: unknown record kind %q", h.Kind)
 	}
 	if opt.Level == 0 {

@@ -461,3 +461,60 @@ func TestCorruptHints(t *testing.T) {
 		}
 	}
 }
+
+// TestFrameBoundaryInvariant checks the invariant of the package doc
+// ("Frames and hints") on streams written with several frame and tensor
+// sizes: the frames from one flagged 1 to the next flagged 2 hold exactly
+// one large tensor's data, in order, and nothing else.
+func TestFrameBoundaryInvariant(t *testing.T) {
+	d, _ := zstd.NewReader(nil)
+	defer d.Close()
+	for _, tc := range []struct{ frame, slices int }{
+		{1 << 20, 20}, {1 << 20, 16}, {512 << 10, 9}, {300 << 10, 33},
+	} {
+		c := bigCT("a")
+		c.Shape[0] = tc.slices
+		c.HU = c.HU[:0]
+		for i := range tc.slices * c.Shape[1] * c.Shape[2] {
+			c.HU = append(c.HU, int16(i*31%2000-1000))
+		}
+		c.Mask = make([]uint8, len(c.HU))
+		c.Mask[len(c.Mask)/3] = 1
+		data := encodeOpt(t, WriterOptions{FrameSize: tc.frame}, KindCT, c)
+		hints, offs, _ := hintedFrames(t, data)
+		var tensors [][]byte
+		var cur []byte
+		in := false
+		for i, h := range hints {
+			out, err := d.DecodeAll(data[offs[i]+h.len:offs[i]+h.len+h.csize], nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h.flags&hintFirst != 0 {
+				if in {
+					t.Fatalf("frame size %d: frame %d starts a tensor inside another", tc.frame, i)
+				}
+				in, cur = true, nil
+			}
+			if in {
+				cur = append(cur, out...)
+			}
+			if h.flags&hintLast != 0 {
+				if !in {
+					t.Fatalf("frame size %d: frame %d ends a tensor never started", tc.frame, i)
+				}
+				in, tensors = false, append(tensors, cur)
+			}
+		}
+		// Tensors of 1 MiB or more (bulkMin) get frames of their own.
+		var want [][]byte
+		for _, b := range [][]byte{int16Bytes(c.HU), c.Mask} {
+			if len(b) >= bulkMin {
+				want = append(want, b)
+			}
+		}
+		if !reflect.DeepEqual(tensors, want) {
+			t.Errorf("frame size %d, %d slices: %d tensors framed, want exactly the %d of 1 MiB or more", tc.frame, tc.slices, len(tensors), len(want))
+		}
+	}
+}
