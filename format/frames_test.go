@@ -518,3 +518,68 @@ func TestFrameBoundaryInvariant(t *testing.T) {
 		}
 	}
 }
+
+// failingWriter accepts n bytes, then fails every write.
+type failingWriter struct{ n int }
+
+var errDiskFull = errors.New("disk full")
+
+func (f *failingWriter) Write(p []byte) (int, error) {
+	if len(p) > f.n {
+		k := f.n
+		f.n = 0
+		return k, errDiskFull
+	}
+	f.n -= len(p)
+	return len(p), nil
+}
+
+// TestWriterFailedWrite: when the output fails, in a frame of a large
+// tensor or of the records around it, the Writer reports the error (from
+// Write or at the latest from Close), never hangs, and writes no trailer.
+func TestWriterFailedWrite(t *testing.T) {
+	good := encodeOpt(t, WriterOptions{FrameSize: 1 << 20}, KindCT, bigCT("a"), bigCT("b"))
+	var out bytes.Buffer
+	w, err := NewWriterOptions(&out, Header{Kind: KindCT}, WriterOptions{FrameSize: 1 << 20})
+	if err != nil || writeAll(t, w, good, false) != nil || w.Close() != nil {
+		t.Fatal("writing to memory failed")
+	}
+	size := out.Len()
+	for _, limit := range []int{0, 100, size / 4, size / 2, size - 10} {
+		for _, passOn := range []bool{false, true} {
+			fw := &failingWriter{n: limit}
+			w, err := NewWriterOptions(fw, Header{Kind: KindCT}, WriterOptions{FrameSize: 1 << 20})
+			if err == nil {
+				err = writeAll(t, w, good, passOn)
+			}
+			if err == nil {
+				err = w.Close()
+			} else {
+				w.Close()
+			}
+			if !errors.Is(err, errDiskFull) {
+				t.Errorf("output failing after %d bytes (frames passed on %v): %v, want %v", limit, passOn, err, errDiskFull)
+			}
+		}
+	}
+}
+
+// writeAll writes the records of data to w, read lazily (their HU written
+// on as frames) when passOn is set; it returns the first write error.
+func writeAll(t *testing.T, w *Writer, data []byte, passOn bool) error {
+	r := NewReader(bytes.NewReader(data))
+	defer r.Close()
+	r.SetLazy(passOn)
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Write(rec); err != nil {
+			return err
+		}
+	}
+}
