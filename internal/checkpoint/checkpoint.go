@@ -59,7 +59,11 @@ func Save(path string, e unet.Engine, m Meta) error {
 	if err != nil {
 		return err
 	}
-	if err := safetensors.WriteFile(path, e.StateDict(), md); err != nil {
+	d, err := e.StateDict()
+	if err != nil {
+		return fmt.Errorf("checkpoint: %s: %w", path, err)
+	}
+	if err := safetensors.WriteFile(path, d, md); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	return nil

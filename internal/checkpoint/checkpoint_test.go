@@ -1,7 +1,6 @@
 package checkpoint
 
 import (
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"github.com/ctseg/ctseg/internal/sharedtest"
 	"github.com/ctseg/ctseg/internal/tensors"
 	"github.com/ctseg/ctseg/internal/unet"
+	"github.com/ctseg/ctseg/internal/unet/unettest"
 )
 
 func engine(t *testing.T, seed uint64) *unet.CPU {
@@ -52,24 +52,6 @@ func train(t *testing.T, e unet.Engine, seeds ...uint64) {
 	}
 }
 
-func sameBits(t *testing.T, want, got tensors.Dict) {
-	t.Helper()
-	if !reflect.DeepEqual(want.Names(), got.Names()) {
-		t.Fatalf("names differ: %v vs %v", want.Names(), got.Names())
-	}
-	for _, name := range want.Names() {
-		w, g := want[name], got[name]
-		for i := range w.F32 {
-			if math.Float32bits(w.F32[i]) != math.Float32bits(g.F32[i]) {
-				t.Fatalf("%s[%d]: %v, want %v", name, i, g.F32[i], w.F32[i])
-			}
-		}
-		if !reflect.DeepEqual(w.I64, g.I64) {
-			t.Fatalf("%s: %v, want %v", name, g.I64, w.I64)
-		}
-	}
-}
-
 // TestResumeFromFile: train, save to a file, load into a fresh engine,
 // train on — bit for bit the same as training straight through.
 func TestResumeFromFile(t *testing.T) {
@@ -94,7 +76,7 @@ func TestResumeFromFile(t *testing.T) {
 		t.Errorf("metadata\n got %+v\nwant %+v", got, meta)
 	}
 	train(t, second, 3)
-	sameBits(t, whole.StateDict(), second.StateDict())
+	unettest.SameState(t, unettest.StateDict(t, second), unettest.StateDict(t, whole), 0)
 }
 
 func TestStateNames(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ctseg/ctseg/internal/safetensors"
 	"github.com/ctseg/ctseg/internal/tensors"
+	"github.com/ctseg/ctseg/internal/unet"
 )
 
 // TestExportForPyTorch writes a ctseg checkpoint after 3 training steps, an
@@ -31,7 +32,7 @@ func TestExportForPyTorch(t *testing.T) {
 	for i := range x {
 		x[i] = in.Input[i%len(in.Input)] // 16×16 HU pattern, tiled
 	}
-	p, err := e.Predict(x, n, h, w)
+	p, err := e.Predict(unet.Batch{N: n, H: h, W: w, Input: x})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,5 +43,5 @@ func TestExportForPyTorch(t *testing.T) {
 		}
 	}
 	write("input.safetensors", "input", []int{n, 7, h, w}, x)
-	write("expect.safetensors", "probs", []int{n, 1, h, w}, p)
+	write("expect.safetensors", "probs", []int{n, 1, h, w}, p.Prob)
 }

@@ -1,4 +1,4 @@
-package unet
+package unet_test
 
 import (
 	"bufio"
@@ -9,6 +9,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ctseg/ctseg/internal/unet"
+	"github.com/ctseg/ctseg/internal/unet/unettest"
 )
 
 // cpuTime is the process's user+system CPU time so far: on a machine shared
@@ -43,41 +46,20 @@ func vmHWM() float64 {
 	return -1
 }
 
-// benchInput returns clipped-HU-like inputs and disc labels.
-func benchInput(rng *rand.Rand, n, c, h, w int) ([]float32, []float32) {
-	x := make([]float32, n*c*h*w)
-	for i := range x {
-		x[i] = float32(min(max(rng.NormFloat64()*500-300, -1000), 1000))
-	}
-	l := make([]float32, n*h*w)
-	for s := 0; s < n; s++ {
-		cy, cx := h/2, w/2
-		for r := 0; r < h; r++ {
-			for q := 0; q < w; q++ {
-				if (r-cy)*(r-cy)+(q-cx)*(q-cx) <= 25 {
-					l[(s*h+r)*w+q] = 1
-				}
-			}
-		}
-	}
-	return x, l
-}
-
-func benchEngine(b *testing.B) *CPU {
-	m, err := New(BookConfig)
+func benchEngine(b *testing.B) *unet.CPU {
+	m, err := unet.New(unet.BookConfig)
 	if err != nil {
 		b.Fatal(err)
 	}
 	m.Init(rand.New(rand.NewPCG(1, 1)))
-	return NewCPU(m, DefaultAdam, 0)
+	return unet.NewCPU(m, unet.DefaultAdam, 0)
 }
 
 // BenchmarkTrainStep is one Adam step on a batch of 16 × 7×64×64 (forward,
 // loss, backward, update), the book's training configuration.
 func BenchmarkTrainStep(b *testing.B) {
 	e := benchEngine(b)
-	x, l := benchInput(rand.New(rand.NewPCG(2, 2)), 16, 7, 64, 64)
-	batch := Batch{N: 16, H: 64, W: 64, Input: x, Label: l}
+	batch := unettest.SyntheticBatch(rand.New(rand.NewPCG(2, 2)), 16, 7, 64, 64)
 	if _, err := e.TrainStep(batch); err != nil { // build the graph outside the timing
 		b.Fatal(err)
 	}
@@ -97,14 +79,15 @@ func BenchmarkTrainStep(b *testing.B) {
 // 7×512×512 CT slice.
 func BenchmarkEvalSlice(b *testing.B) {
 	e := benchEngine(b)
-	x, _ := benchInput(rand.New(rand.NewPCG(3, 3)), 1, 7, 512, 512)
-	if _, err := e.Predict(x, 1, 512, 512); err != nil {
+	x := unettest.SyntheticBatch(rand.New(rand.NewPCG(3, 3)), 1, 7, 512, 512)
+	x.Label = nil
+	if _, err := e.Predict(x); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	c0 := cpuTime()
 	for i := 0; i < b.N; i++ {
-		if _, err := e.Predict(x, 1, 512, 512); err != nil {
+		if _, err := e.Predict(x); err != nil {
 			b.Fatal(err)
 		}
 	}

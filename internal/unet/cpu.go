@@ -16,13 +16,15 @@ type CPU struct {
 	workers int
 	train   *net
 	eval    *net
+	closed  bool
 }
 
-var _ Engine = (*CPU)(nil)
+var _ Tracer = (*CPU)(nil)
 
 // NewCPU returns a CPU engine over m (whose weights it updates in place)
-// with a fresh Adam; workers <= 0 means GOMAXPROCS goroutines. Results are
-// bit-for-bit reproducible for a given worker count.
+// with a fresh Adam; workers <= 0 means GOMAXPROCS goroutines. Every
+// reduction runs in an order fixed by the shapes, so results are
+// bit-for-bit the same for any worker count.
 func NewCPU(m *Model, opt AdamConfig, workers int) *CPU {
 	return &CPU{model: m, adam: NewAdam(m, opt), workers: nn.Workers(workers)}
 }
@@ -33,9 +35,31 @@ func (e *CPU) Model() *Model { return e.model }
 // Config is the model's configuration.
 func (e *CPU) Config() Config { return e.model.Config }
 
+// Info says that the CPU engine is deterministic.
+func (e *CPU) Info() Info { return Info{Name: "cpu", Deterministic: true} }
+
+// Close lets the compiled graphs go; see Engine.
+func (e *CPU) Close() error {
+	e.drop(&e.train)
+	e.drop(&e.eval)
+	e.closed = true
+	return nil
+}
+
+// drop closes a compiled graph and forgets it.
+func (e *CPU) drop(cur **net) {
+	if *cur != nil {
+		(*cur).vm.Close()
+		*cur = nil
+	}
+}
+
 // graph returns the compiled net for the shape and mode, building it if
 // needed.
 func (e *CPU) graph(n, h, w int, train bool) (*net, error) {
+	if e.closed {
+		return nil, ErrClosed
+	}
 	cur := &e.eval
 	if train {
 		cur = &e.train
@@ -43,11 +67,8 @@ func (e *CPU) graph(n, h, w int, train bool) (*net, error) {
 	if *cur != nil && (*cur).n == n && (*cur).h == h && (*cur).w == w {
 		return *cur, nil
 	}
-	if *cur != nil {
-		// Let the old graph's buffers go before building the new one.
-		(*cur).vm.Close()
-		*cur = nil
-	}
+	// Let the old graph's buffers go before building the new one.
+	e.drop(cur)
 	nt, err := buildNet(e.model, n, h, w, train, e.workers)
 	if err != nil {
 		return nil, err
@@ -59,11 +80,8 @@ func (e *CPU) graph(n, h, w int, train bool) (*net, error) {
 // forwardBackward runs the training graph on b and returns the gradients
 // (views of graph buffers, valid until the next run) and the output.
 func (e *CPU) forwardBackward(b Batch) (grads map[string][]float32, prob []float32, loss Loss, err error) {
-	if err := checkInput(e.model.Config, b.Input, b.N, b.H, b.W, true); err != nil {
+	if err := b.Check(e.model.Config, true); err != nil {
 		return nil, nil, Loss{}, err
-	}
-	if want := b.N * e.model.Config.NClasses * b.H * b.W; len(b.Label) != want {
-		return nil, nil, Loss{}, fmt.Errorf("unet: label has %d values, want %d", len(b.Label), want)
 	}
 	nt, err := e.graph(b.N, b.H, b.W, true)
 	if err != nil {
@@ -92,46 +110,71 @@ func (e *CPU) forwardBackward(b Batch) (grads map[string][]float32, prob []float
 
 // TrainStep runs one training step; see Engine.
 func (e *CPU) TrainStep(b Batch) (StepResult, error) {
+	res, _, err := e.step(b, false)
+	return res, err
+}
+
+// TraceStep is TrainStep with its intermediate values; see Tracer.
+func (e *CPU) TraceStep(b Batch) (StepResult, StepTrace, error) {
+	return e.step(b, true)
+}
+
+// step runs one training step and, when trace is set, copies out the
+// output and gradients before Adam moves on.
+func (e *CPU) step(b Batch, trace bool) (StepResult, StepTrace, error) {
 	grads, prob, loss, err := e.forwardBackward(b)
 	if err != nil {
-		return StepResult{}, err
+		return StepResult{}, StepTrace{}, err
 	}
-	res := StepResult{Loss: loss.Total, Dice: loss.Dice, Metrics: CountPixels(prob, b.Label, 0.5)}
+	res := StepResult{Loss: loss.Total, DiceLoss: loss.DiceLoss, Metrics: CountPixels(prob, b.Label, 0.5)}
+	var tr StepTrace
+	if trace {
+		tr = StepTrace{Prob: append([]float32(nil), prob...), Grads: make(map[string][]float32, len(grads))}
+		for name, g := range grads {
+			tr.Grads[name] = append([]float32(nil), g...)
+		}
+	}
 	if err := e.adam.Step(grads); err != nil {
-		return StepResult{}, err
+		return StepResult{}, StepTrace{}, err
 	}
-	return res, nil
+	return res, tr, nil
 }
 
 // Predict runs the evaluation graph; see Engine.
-func (e *CPU) Predict(input []float32, n, h, w int) ([]float32, error) {
-	if err := checkInput(e.model.Config, input, n, h, w, false); err != nil {
-		return nil, err
+func (e *CPU) Predict(b Batch) (Prediction, error) {
+	if err := b.Check(e.model.Config, false); err != nil {
+		return Prediction{}, err
 	}
-	nt, err := e.graph(n, h, w, false)
+	nt, err := e.graph(b.N, b.H, b.W, false)
 	if err != nil {
-		return nil, err
+		return Prediction{}, err
 	}
-	copy(nt.input, input)
+	copy(nt.input, b.Input)
 	defer nt.vm.Reset()
 	if err := nt.vm.RunAll(); err != nil {
-		return nil, fmt.Errorf("unet: prediction: %w", err)
+		return Prediction{}, fmt.Errorf("unet: prediction: %w", err)
 	}
-	return append([]float32(nil), nt.prob.out...), nil
+	return Prediction{Prob: append([]float32(nil), nt.prob.out...), Logits: append([]float32(nil), nt.logits.out...)}, nil
 }
 
 // StateDict returns the model's state_dict plus the Adam state.
-func (e *CPU) StateDict() tensors.Dict {
+func (e *CPU) StateDict() (tensors.Dict, error) {
+	if e.closed {
+		return nil, ErrClosed
+	}
 	d := e.model.StateDict()
 	for k, v := range e.adam.StateDict() {
 		d[k] = v
 	}
-	return d
+	return d, nil
 }
 
 // LoadStateDict loads weights, buffers and (when present) Adam state. A
 // dict without optimizer state resets Adam. Nothing changes on error.
 func (e *CPU) LoadStateDict(d tensors.Dict) error {
+	if e.closed {
+		return ErrClosed
+	}
 	for _, en := range e.model.Entries {
 		if err := checkEntry(en, d); err != nil {
 			return err

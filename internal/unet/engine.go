@@ -1,61 +1,123 @@
 package unet
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/ctseg/ctseg/internal/tensors"
 )
 
-// Batch is a training batch: N samples of InChannels×H×W inputs (clipped
-// HU, NCHW) and NClasses×H×W labels (0 or 1).
+// Batch is the input of both TrainStep and Predict: N samples of
+// InChannels×H×W clipped HU (NCHW float32) and, for training, their
+// NClasses×H×W labels (0 or 1). Predict does not read Label.
+//
+// It is the seam's only input type on purpose. When augmentation moves
+// behind the seam, the batch's int16 windows, its transform and its noise
+// key arrive as further fields of Batch (Input then left nil), Check
+// learns which combinations are valid, and TrainStep, Predict, StepResult
+// and the conformance suite's existing cases stay as they are.
 type Batch struct {
 	N, H, W int
 	Input   []float32
 	Label   []float32
 }
 
+// Check reports a batch that does not fit a model of configuration c, for
+// training or for prediction. Every engine calls it first, so that all of
+// them refuse the same batches with the same messages.
+func (b Batch) Check(c Config, train bool) error {
+	mul := c.Multiple()
+	switch {
+	case b.N < 1 || b.H < 1 || b.W < 1:
+		return fmt.Errorf("unet: bad input size %d×%d×%d", b.N, b.H, b.W)
+	case b.H%mul != 0 || b.W%mul != 0:
+		return fmt.Errorf("unet: input %d×%d: height and width must be multiples of %d", b.H, b.W, mul)
+	case len(b.Input) != b.N*c.InChannels*b.H*b.W:
+		return fmt.Errorf("unet: input has %d values, want %d×%d×%d×%d", len(b.Input), b.N, c.InChannels, b.H, b.W)
+	case !train:
+		return nil
+	case len(b.Label) != b.N*c.NClasses*b.H*b.W:
+		return fmt.Errorf("unet: label has %d values, want %d×%d×%d×%d", len(b.Label), b.N, c.NClasses, b.H, b.W)
+	case b.N*(b.H/mul)*(b.W/mul) < 2:
+		// PyTorch refuses this too: the batch variance of one value.
+		return fmt.Errorf("unet: training needs more than one value per channel at the deepest level (input %d×%d×%d)", b.N, b.H, b.W)
+	}
+	return nil
+}
+
 // StepResult describes one training step, measured on the forward pass
 // before the update (as the book logs it).
 type StepResult struct {
-	Loss    float64   // the book's loss of the batch
-	Dice    []float64 // per sample 1 − Dice(p, l) (the book's loss/all)
-	Metrics Metrics   // pixel counts of the training-mode output at 0.5
+	Loss     float64   // the book's loss of the batch
+	DiceLoss []float64 // per sample 1 − Dice(p, l): the book's loss/all
+	Metrics  Metrics   // pixel counts of the training-mode output at 0.5
 }
+
+// Prediction is the evaluation-mode output of a batch, N×NClasses×H×W.
+type Prediction struct {
+	Prob []float32 // the sigmoid's probabilities
+	// Logits are the values before the sigmoid. Rank by them: in float32
+	// the probabilities of confident pixels are exactly 1, and so are tied.
+	Logits []float32
+}
+
+// Info describes an engine, for logs and for the conformance suite.
+type Info struct {
+	Name string // e.g. "cpu"
+	// Deterministic engines give the same bits for the same computation
+	// however it is arranged: resumed from a state dict or run straight
+	// through, a sample predicted alone or within a batch.
+	Deterministic bool
+	// Tolerance is, for an engine that is not deterministic, how far two
+	// such arrangements may differ, relative to each tensor's scale
+	// (max|Δ|/max|x|). Zero for a deterministic engine.
+	Tolerance float64
+}
+
+// ErrClosed is the error of an engine's methods after Close.
+var ErrClosed = errors.New("unet: engine is closed")
 
 // Engine runs a model. segtrain and segeval talk to the model only
 // through this interface, so another engine (a GPU one) can replace the
-// CPU engine without changing them.
+// CPU engine without changing them; unettest.Conformance checks that an
+// engine keeps this contract. An engine is not safe for concurrent use.
 type Engine interface {
 	// TrainStep runs the model in training mode on b (BatchNorm batch
 	// statistics, running statistics updated), computes the loss and its
 	// gradients and takes one Adam step.
 	TrainStep(b Batch) (StepResult, error)
-	// Predict returns the N×NClasses×H×W probabilities of an
-	// N×InChannels×H×W input in evaluation mode (running statistics).
-	Predict(input []float32, n, h, w int) ([]float32, error)
-	// StateDict returns the weights and buffers under PyTorch's
+	// Predict runs the model in evaluation mode (running statistics) on
+	// b.Input.
+	Predict(b Batch) (Prediction, error)
+	// StateDict returns copies of the weights and buffers under PyTorch's
 	// state_dict names plus the optimizer state under OptimizerPrefix.
-	StateDict() tensors.Dict
+	StateDict() (tensors.Dict, error)
 	// LoadStateDict loads a dict from StateDict (or a PyTorch state_dict,
-	// without optimizer state, which then starts afresh).
+	// without optimizer state, which then starts afresh). Nothing changes
+	// on error.
 	LoadStateDict(d tensors.Dict) error
 	// Config is the model's configuration.
 	Config() Config
+	// Info describes the engine.
+	Info() Info
+	// Close releases what the engine holds (a GPU engine's device
+	// memory). Afterwards every method but Config, Info and Close fails
+	// with ErrClosed; closing again does nothing.
+	Close() error
 }
 
-// checkInput reports an input batch whose sizes do not fit the model.
-func checkInput(c Config, input []float32, n, h, w int, train bool) error {
-	mul := c.Multiple()
-	switch {
-	case n < 1 || h < 1 || w < 1:
-		return fmt.Errorf("unet: bad input size %d×%d×%d", n, h, w)
-	case h%mul != 0 || w%mul != 0:
-		return fmt.Errorf("unet: input %d×%d: height and width must be multiples of %d", h, w, mul)
-	case len(input) != n*c.InChannels*h*w:
-		return fmt.Errorf("unet: input has %d values, want %d×%d×%d×%d", len(input), n, c.InChannels, h, w)
-	case train && n*(h/mul)*(w/mul) < 2:
-		// PyTorch refuses this too: the batch variance of one value.
-		return fmt.Errorf("unet: training needs more than one value per channel at the deepest level (input %d×%d×%d)", n, h, w)
-	}
-	return nil
+// Tracer is an optional interface of an engine for the conformance
+// suite, which checks a training step's intermediate values against
+// PyTorch through it. segtrain does not use it.
+type Tracer interface {
+	Engine
+	// TraceStep is TrainStep that also returns copies of what the step
+	// computed on the way.
+	TraceStep(b Batch) (StepResult, StepTrace, error)
+}
+
+// StepTrace holds a training step's intermediate values.
+type StepTrace struct {
+	Prob  []float32            // training-mode probabilities, N×NClasses×H×W
+	Grads map[string][]float32 // ∂loss/∂parameter by state_dict name, as applied
 }

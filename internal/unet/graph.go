@@ -20,6 +20,7 @@ type net struct {
 	vm      G.VM
 	input   []float32 // backing of the input node
 	label   []float32 // backing of the label node (training only)
+	logits  *kernelOp // the last convolution, whose buffer holds the logits
 	prob    *kernelOp // the sigmoid, whose buffer holds the output
 	loss    Loss      // the last run's loss (training only)
 	grads   map[string]*G.Node
@@ -104,6 +105,9 @@ func (b *builder) forward(x *G.Node) *G.Node {
 		x = b.block(p+".conv_block.block", up, skips[len(skips)-1-j])
 	}
 	x = b.conv(x, "unet.last")
+	if x != nil {
+		b.net.logits = x.Op().(*kernelOp)
+	}
 	return b.sigmoid(x)
 }
 

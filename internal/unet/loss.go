@@ -5,8 +5,8 @@ package unet
 // mean of 1 − Dice(p·l, l), with Dice(p, l) = (2·Σp·l + 1)/(Σp + Σl + 1)
 // summed per sample. Sums run in float64.
 type Loss struct {
-	Total float64   // the loss
-	Dice  []float64 // per sample 1 − Dice(p, l): the book's loss/all term
+	Total    float64   // the loss
+	DiceLoss []float64 // per sample 1 − Dice(p, l): the book's loss/all term
 }
 
 // diceSums are one sample's sums.
@@ -26,12 +26,12 @@ func sampleSums(p, l []float32) diceSums {
 // ComputeLoss returns the loss of n samples.
 func ComputeLoss(p, l []float32, n int) Loss {
 	k := len(p) / n
-	out := Loss{Dice: make([]float64, n)}
+	out := Loss{DiceLoss: make([]float64, n)}
 	var a, b float64
 	for i := 0; i < n; i++ {
 		s := sampleSums(p[i*k:(i+1)*k], l[i*k:(i+1)*k])
-		out.Dice[i] = 1 - (2*s.pl+1)/(s.p+s.l+1)
-		a += out.Dice[i]
+		out.DiceLoss[i] = 1 - (2*s.pl+1)/(s.p+s.l+1)
+		a += out.DiceLoss[i]
 		// For p·l with 0/1 labels: Σ(p·l)·l = Σp·l·l, Σp·l.
 		b += 1 - (2*s.pl+1)/(s.pl+s.l+1)
 	}

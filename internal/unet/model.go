@@ -1,9 +1,9 @@
 // Package unet is the book's segmentation model (UNetWrapper of Deep
 // Learning with PyTorch, chapter 13): its architecture, PyTorch state_dict
 // names, weight initialisation, loss, pixel metrics and Adam optimiser, and
-// an Engine interface for what runs it. The CPU engine (NewCPU) runs the
-// network as a gorgonia graph of custom operations backed by the float32
-// kernels of internal/nn.
+// an Engine interface for what runs it, whose contract package unettest
+// checks. The CPU engine (NewCPU) runs the network as a gorgonia graph of
+// custom operations backed by the float32 kernels of internal/nn.
 package unet
 
 import (

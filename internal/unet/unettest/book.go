@@ -1,4 +1,4 @@
-package unet
+package unettest
 
 import (
 	"compress/gzip"
@@ -17,6 +17,7 @@ import (
 	"github.com/ctseg/ctseg/internal/safetensors"
 	"github.com/ctseg/ctseg/internal/sharedtest"
 	"github.com/ctseg/ctseg/internal/torchload"
+	"github.com/ctseg/ctseg/internal/unet"
 )
 
 // bookSlice is testdata/book_slice/slice.json, written by
@@ -35,7 +36,7 @@ type bookSlice struct {
 // bookInput builds the 1×7×512×512 input the way segtrain's validation
 // samples are built (crop.Validation), and checks it against the fixture's
 // sum and hash of PyTorch's input.
-func bookInput(t *testing.T, shared string, bs bookSlice) ([]float32, int, int) {
+func bookInput(t *testing.T, shared string, bs bookSlice) unet.Batch {
 	img, err := metaimage.ReadFile(filepath.Join(shared, bs.MHD))
 	if err != nil {
 		t.Fatal(err)
@@ -62,38 +63,12 @@ func bookInput(t *testing.T, shared string, bs bookSlice) ([]float32, int, int) 
 	if sum != bs.InputSum || hex.EncodeToString(h[:]) != bs.InputSHA256 {
 		t.Fatalf("rebuilt input: sum %v sha256 %x; PyTorch's: %v %s", sum, h, bs.InputSum, bs.InputSHA256)
 	}
-	return x, s.Shape[1], s.Shape[2]
+	return unet.Batch{N: 1, H: s.Shape[1], W: s.Shape[2], Input: x}
 }
 
-// TestBookCheckpoint runs the book's published checkpoint on the real
-// LIDC-IDRI-0001 slice through the nodule centre and compares with PyTorch.
-func TestBookCheckpoint(t *testing.T) {
-	shared := sharedtest.Dir(t)
-	if testing.Short() {
-		t.Skip("full 512×512 slice: skipped in -short")
-	}
-	var bs bookSlice
-	b, err := os.ReadFile("testdata/book_slice/slice.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &bs); err != nil {
-		t.Fatal(err)
-	}
-	ck, err := torchload.Load(filepath.Join(shared, "models", bs.Checkpoint))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := New(BookConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.LoadStateDict(ck.State); err != nil {
-		t.Fatal(err)
-	}
-	x, h, w := bookInput(t, shared, bs)
-
-	f, err := os.Open("testdata/book_slice/probs.safetensors.gz")
+// bookProbs reads PyTorch's float32 and float64 probabilities of the slice.
+func bookProbs(t *testing.T, dir string) (p32, p64 []float32) {
+	f, err := os.Open(filepath.Join(dir, "probs.safetensors.gz"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,15 +81,48 @@ func TestBookCheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p32, p64 := ref["probs_f32"].F32, ref["probs_f64"].F32
+	return ref["probs_f32"].F32, ref["probs_f64"].F32
+}
 
-	p, err := NewCPU(m, DefaultAdam, 0).Predict(x, 1, h, w)
+// bookCheckpoint runs the book's published checkpoint on the real
+// LIDC-IDRI-0001 slice through the nodule centre and compares with
+// PyTorch.
+func bookCheckpoint(t *testing.T, newEngine NewEngine) {
+	shared := sharedtest.Dir(t)
+	if testing.Short() {
+		t.Skip("full 512×512 slice: skipped in -short")
+	}
+	dir := filepath.Join(testdata(t), "book_slice")
+	var bs bookSlice
+	b, err := os.ReadFile(filepath.Join(dir, "slice.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p) != len(p32) {
-		t.Fatalf("%d probabilities, fixture has %d", len(p), len(p32))
+	if err := json.Unmarshal(b, &bs); err != nil {
+		t.Fatal(err)
 	}
+	ck, err := torchload.Load(filepath.Join(shared, "models", bs.Checkpoint))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := open(t, newEngine, 1)
+	if err := e.LoadStateDict(ck.State); err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.Predict(bookInput(t, shared, bs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p32, p64 := bookProbs(t, dir)
+	sameLen(t, "book slice probabilities", out.Prob, p32)
+	checkLogits(t, "book slice", out.Prob, out.Logits)
+	compareBook(t, bs, out.Prob, p32, p64)
+}
+
+// compareBook requires the probabilities p to be within 1e-3 of
+// PyTorch's float32 ones and on the same side of 0.5 as its float64 ones
+// wherever those are not within 1e-3 of it.
+func compareBook(t *testing.T, bs bookSlice, p, p32, p64 []float32) {
 	var d32, d64 float64
 	flips, above := 0, 0
 	for i := range p {
