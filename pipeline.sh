@@ -4,34 +4,67 @@
 #   ctread | mkmask | crop --val    -> validation slices  (cached)
 # on $LUNA16_DIR when set, otherwise on a demo data set generated here.
 #
-# Environment:
+# Environment (relative paths are taken from the directory the script is run in):
 #   LUNA16_DIR          LUNA16 directory (subset*/ + CSVs); unset: generate a demo set
-#   CTSEG_WORK          work directory (default ./work): binaries, demo data, cached streams
+#   CTSEG_WORK          work directory (default: work/ in the repository): binaries, demo data, cached streams
 #   CTSEG_DEMO_SERIES   demo series count (default 6)
-#   CTSEG_DEMO_SIZE     demo volume size cols x rows x slices (default 256x256x64)
+#   CTSEG_DEMO_SIZE     demo volume size cols x rows x slices (default 256x256x64; at least
+#                       96x96x8: the training crop is 7×96×96)
 #   CTSEG_VAL_STRIDE    every Nth series is validation (default 10)
 # Cached streams are reused while the binaries, the arguments and the input
-# files (names, sizes, modification times) are unchanged.
+# files (names, sizes, modification times) are unchanged; the others are
+# deleted. The current streams are linked as $CTSEG_WORK/cache/train.msz and
+# val.msz.
 set -euo pipefail
 shopt -s inherit_errexit # a failing stage inside $(…) fails the run too
-cd "$(dirname "$0")"
+CALLER=$PWD
+cd "$(dirname "$0")" # for ./cmd/... and the default work/
 
-WORK=${CTSEG_WORK:-work}
+log() { echo "pipeline: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+# fromCaller PATH: PATH, relative to the caller's directory rather than the
+# repository's.
+fromCaller() {
+	case $1 in
+	/*) echo "$1" ;;
+	*) echo "$CALLER/$1" ;;
+	esac
+}
+
+# checkDemoSize SIZE: the demo volumes must hold crop's 7×96×96 (slices,
+# rows, cols) training crops, which crop would report only after the data
+# set was generated and read; mkphantom makes at least 8 slices.
+checkDemoSize() {
+	[[ $1 =~ ^([0-9]+)[xX]([0-9]+)([xX]([0-9]+))?$ ]] ||
+		die "CTSEG_DEMO_SIZE=$1: want COLSxROWS or COLSxROWSxSLICES, e.g. 128x128x48"
+	local cols=$((10#${BASH_REMATCH[1]})) rows=$((10#${BASH_REMATCH[2]})) slices=$((10#${BASH_REMATCH[4]:-8}))
+	((cols >= 96 && rows >= 96)) ||
+		die "CTSEG_DEMO_SIZE=$1 is smaller than crop's 7×96×96 training crops (slices×rows×cols): use at least 96x96x8, e.g. 128x128x48"
+	((slices >= 8)) || die "CTSEG_DEMO_SIZE=$1: mkphantom makes at least 8 slices: use at least 96x96x8, e.g. 128x128x48"
+}
+
+if [ -z "${LUNA16_DIR:-}" ]; then
+	checkDemoSize "${CTSEG_DEMO_SIZE:-256x256x64}" # before anything is built or made: fail fast
+fi
+
+WORK=work
+if [ -n "${CTSEG_WORK:-}" ]; then
+	WORK=$(fromCaller "$CTSEG_WORK")
+fi
 mkdir -p "$WORK/bin" "$WORK/cache"
 WORK=$(cd "$WORK" && pwd)
 BIN=$WORK/bin
 CACHE=$WORK/cache
 VAL_STRIDE=${CTSEG_VAL_STRIDE:-10}
 
-log() { echo "pipeline: $*" >&2; }
-
 log "building programs into $BIN"
 go build -o "$BIN/" ./cmd/...
 export PATH="$BIN:$PATH"
 
 if [ -n "${LUNA16_DIR:-}" ]; then
-	DATA=$LUNA16_DIR
-	[ -d "$DATA" ] || { log "LUNA16_DIR=$DATA is not a directory"; exit 1; }
+	DATA=$(fromCaller "$LUNA16_DIR")
+	[ -d "$DATA" ] || die "LUNA16_DIR=$LUNA16_DIR is not a directory ($DATA)"
 	log "using LUNA16 data in $DATA"
 else
 	series=${CTSEG_DEMO_SERIES:-6}
@@ -73,9 +106,26 @@ cached() {
 	echo "$out"
 }
 
+# prune: delete the cached streams that the links no longer name. Made by
+# other programs, arguments or data, they would only be read again by a run
+# that goes back to those, and each may be gigabytes.
+prune() {
+	local keep f
+	keep=" $(readlink "$CACHE/train.msz") $(readlink "$CACHE/val.msz") "
+	for f in "$CACHE"/train-*.msz "$CACHE"/val-*.msz; do
+		[ -f "$f" ] || continue # an unmatched pattern
+		case $keep in *" $(basename "$f") "*) continue ;; esac
+		log "removing the stale cached stream $f"
+		rm -f "$f"
+	done
+}
+
 train=$(cached train train)
 val=$(cached val val --val)
+prune
 
 log "training crops:    $(streamcat "$train" | wc -l) in $train ($(du -h "$train" | cut -f1))"
 log "validation slices: $(streamcat "$val" | wc -l) in $val ($(du -h "$val" | cut -f1))"
+log "the streams stay at $CACHE/train.msz and $CACHE/val.msz; to look inside:"
+log "  $BIN/streamcat --headers $CACHE/train.msz | less     (--json for JSON lines)"
 log "done"

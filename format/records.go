@@ -33,10 +33,10 @@ type Record interface {
 // Candidate is a nodule or non-nodule position of a series, with its
 // annotation metadata.
 type Candidate struct {
-	CenterXYZ   [3]float64 `json:"center_xyz"`     // world position, mm
-	CenterIRC   [3]int     `json:"center_irc"`     // xyz2irc(CenterXYZ): index, row, col
-	DiameterMM  float64    `json:"diameter_mm"`   // 0 when unknown (candidates.csv)
-	IsNodule    bool       `json:"is_nodule"`       // from the annotation file, or class 1
+	CenterXYZ   [3]float64 `json:"center_xyz"`   // world position, mm
+	CenterIRC   [3]int     `json:"center_irc"`   // xyz2irc(CenterXYZ): index, row, col
+	DiameterMM  float64    `json:"diameter_mm"`  // 0 when unknown (candidates.csv)
+	IsNodule    bool       `json:"is_nodule"`    // from the annotation file, or class 1
 	IsMalignant bool       `json:"is_malignant"` // mal_bool; false when unknown
 }
 

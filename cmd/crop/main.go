@@ -33,7 +33,9 @@ func newApp() *cli.App {
 			"multiple of 4 with -1000 HU (label 0); the padding is recorded in the record.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "width", Value: "7,96,96", Usage: "training crop size `I,R,C` (slices, rows, cols; rows and cols multiples of 4)"},
-			&cli.BoolFlag{Name: "candidates", Usage: "also emit crops around the non-nodule candidates (is_nodule false)"},
+			// --negatives, not --candidates: that is mkmask's candidates.csv FILE.
+			&cli.BoolFlag{Name: "negatives", Usage: "also emit crops around the non-nodule candidates (is_nodule false)"},
+			cliutil.RenamedBool("candidates", "negatives"),
 			&cli.BoolFlag{Name: "val", Usage: "write validation slices instead of training crops"},
 			&cli.BoolFlag{Name: "full-ct", Usage: "with --val: every slice of each CT, not only the positive ones"},
 			&cli.IntFlag{Name: "context", Value: crop.DefaultContext, Usage: fmt.Sprintf("with --val: `N` context slices each side (2N+1 channels, N ≤ %d)", crop.MaxContext)},
@@ -54,7 +56,7 @@ type options struct {
 func parseOptions(c *cli.Context) (options, error) {
 	o := options{val: c.Bool("val")}
 	if o.val {
-		for _, name := range []string{"width", "candidates"} {
+		for _, name := range []string{"width", "negatives"} {
 			if c.IsSet(name) {
 				return o, fmt.Errorf("--%s applies to training crops, not to --val", name)
 			}
@@ -74,7 +76,7 @@ func parseOptions(c *cli.Context) (options, error) {
 	if err != nil {
 		return o, fmt.Errorf("--width: %w", err)
 	}
-	o.train = crop.TrainOptions{Width: w, Candidates: c.Bool("candidates")}
+	o.train = crop.TrainOptions{Width: w, Candidates: c.Bool("negatives")}
 	return o, nil
 }
 

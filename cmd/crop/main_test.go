@@ -55,7 +55,9 @@ func TestStreams(t *testing.T) {
 	check(nil, format.KindCrop, append(crops(t, a, crop.TrainOptions{}), crops(t, b, crop.TrainOptions{})...))
 	w := [3]int{3, 8, 4}
 	check([]string{"--width", "3,8,4"}, format.KindCrop, append(crops(t, a, crop.TrainOptions{Width: w}), crops(t, b, crop.TrainOptions{Width: w})...))
-	check([]string{"--width", "3,8,4", "--candidates"}, format.KindCrop, append(crops(t, a, crop.TrainOptions{Width: w, Candidates: true}), crops(t, b, crop.TrainOptions{Width: w, Candidates: true})...))
+	withNeg := append(crops(t, a, crop.TrainOptions{Width: w, Candidates: true}), crops(t, b, crop.TrainOptions{Width: w, Candidates: true})...)
+	check([]string{"--width", "3,8,4", "--negatives"}, format.KindCrop, withNeg)
+	check([]string{"--width", "3,8,4", "--candidates"}, format.KindCrop, withNeg) // the deprecated name
 	v := crop.ValOptions{Context: 3}
 	check([]string{"--val"}, format.KindSlice, append(slices(t, a, v), slices(t, b, v)...))
 	v = crop.ValOptions{Context: 1, FullCT: true}
@@ -93,7 +95,8 @@ func TestErrors(t *testing.T) {
 		{[]string{"--width", "7,95,96", in}, "--width"},
 		{[]string{"--width", "7,96", in}, "--width"},
 		{[]string{"--val", "--width", "7,96,96", in}, "--width applies to training"},
-		{[]string{"--val", "--candidates", in}, "--candidates applies to training"},
+		{[]string{"--val", "--negatives", in}, "--negatives applies to training"},
+		{[]string{"--val", "--candidates", in}, "--negatives applies to training"},
 		{[]string{"--full-ct", in}, "--full-ct needs --val"},
 		{[]string{"--context", "2", in}, "--context needs --val"},
 		{[]string{"--val", "--context", "-1", in}, "--context -1: must be in [0, 255]"},

@@ -48,7 +48,7 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "png", Usage: "write, per series, a PNG of each positive slice (CT window -1000…1000, " +
 				"mask in red, boxes outlined in green) under `DIR`/SERIES_UID/"},
 			&cli.BoolFlag{Name: "verify", Usage: "decompress every CT's HU and check it against its checksums; " +
-				"by default only the parts the masks read are decompressed, and the next stage checks the rest"},
+				"by default only the parts the masks read are decompressed, and the rest is checked compressed"},
 			cliutil.OutputFlag(),
 			cliutil.QuietFlag(),
 		},
@@ -164,6 +164,7 @@ func maskAll(in *cliutil.Input, w *format.Writer, m *masker, meter *progress.Met
 		in.Recycle(it.ct)
 		meter.Add(1)
 	}
+	m.warnUnmatched()
 	return nil
 }
 

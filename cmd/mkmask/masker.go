@@ -18,8 +18,13 @@ type masker struct {
 	pngDir     string // "" for no PNGs
 	warn       io.Writer
 	nodules    map[string][]luna.Annotation
-	candidates map[string][]luna.Candidate // class 0 only
-	hu         lazyHU
+	candidates map[string][]luna.Candidate // class 0 only; a key for every series of the file
+	// The list files, and the stream's series and whether each file named
+	// any of them, for the warning at the end (warnUnmatched).
+	annPath, candPath       string
+	series                  map[string]bool
+	annMatched, candMatched bool
+	hu                      lazyHU
 	// last is the mask of the CT written last, cleared by recycle for
 	// the next CT; spare is the cleared buffer.
 	last  *mask.Result
@@ -45,6 +50,7 @@ func (m *masker) load(annPath, candPath string) error {
 	if err != nil {
 		return err
 	}
+	m.annPath, m.candPath = annPath, candPath
 	m.nodules = luna.BySeries(ann)
 	m.candidates = map[string][]luna.Candidate{}
 	if candPath == "" {
@@ -59,14 +65,50 @@ func (m *masker) load(annPath, candPath string) error {
 		// rows are LUNA16's copies of the same nodules.
 		if c.Class == 0 {
 			m.candidates[c.SeriesUID] = append(m.candidates[c.SeriesUID], c)
+		} else if _, ok := m.candidates[c.SeriesUID]; !ok {
+			m.candidates[c.SeriesUID] = nil // the file names the series all the same
 		}
 	}
 	return nil
 }
 
+// note records that the stream holds series uid, and whether the list
+// files name it.
+func (m *masker) note(uid string) {
+	if m.series == nil {
+		m.series = map[string]bool{}
+	}
+	m.series[uid] = true
+	if _, ok := m.nodules[uid]; ok {
+		m.annMatched = true
+	}
+	if _, ok := m.candidates[uid]; ok {
+		m.candMatched = true
+	}
+}
+
+// warnUnmatched warns, once at the end of the stream, about a list file
+// that names none of the stream's series. Each series alone may well have
+// no nodules, but a file that matches none of them is most likely the
+// wrong file (another data set's list, a stale copy), and every mask then
+// comes out empty without a word.
+func (m *masker) warnUnmatched() {
+	n := len(m.series)
+	if n == 0 {
+		return
+	}
+	if !m.annMatched {
+		fmt.Fprintf(m.warn, "mkmask: warning: none of the %d series in the stream appear in %s: every mask is empty\n", n, m.annPath)
+	}
+	if m.candPath != "" && !m.candMatched {
+		fmt.Fprintf(m.warn, "mkmask: warning: none of the %d series in the stream appear in %s: no record has non-nodule candidates\n", n, m.candPath)
+	}
+}
+
 // apply replaces the mask, positive indexes, nodules and candidates of ct
 // (any it had are dropped, so a stream can be masked again).
 func (m *masker) apply(ct *format.CT) error {
+	m.note(ct.SeriesUID)
 	if err := ct.Geometry.Validate(); err != nil {
 		return fmt.Errorf("CT record has no usable geometry: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/ctseg/ctseg/format"
 	"github.com/ctseg/ctseg/internal/atomicfile"
 	"github.com/ctseg/ctseg/internal/mask"
+	"github.com/ctseg/ctseg/internal/pathsafe"
 )
 
 // Overlay colours of the check images.
@@ -23,7 +24,13 @@ var (
 // of ct: the CT in the window -1000…1000 HU, mask voxels tinted red, and
 // the outline of each nodule box crossing the slice in green, so that a
 // person can check the masks by eye as the book does in its notebook.
+//
+// The uid comes from the stream, so it is checked to be one path element:
+// a crafted uid such as "../../x" would otherwise write outside DIR.
 func writePNGs(dir string, ct *format.CT, vol mask.Volume, boxes []mask.Box) error {
+	if err := pathsafe.Element(ct.SeriesUID); err != nil {
+		return fmt.Errorf("--png: series uid: %w", err)
+	}
 	sdir := filepath.Join(dir, ct.SeriesUID)
 	if err := os.MkdirAll(sdir, 0o755); err != nil {
 		return fmt.Errorf("--png: %w", err)

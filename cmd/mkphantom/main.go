@@ -28,16 +28,18 @@ func newApp() *cli.App {
 	return &cli.App{
 		Name:      "mkphantom",
 		Usage:     "write a synthetic LUNA16-layout CT data set",
-		UsageText: "mkphantom --out DIR [--series N] [--seed S] [--size COLSxROWS[xSLICES]] [options]",
+		UsageText: "mkphantom -o DIR [--series N] [--seed S] [--size COLSxROWS[xSLICES]] [options]",
 		Description: "Writes DIR/subsetK/<uid>.mhd + .raw and the four LUNA16 list files. The same seed and\n" +
 			"flags give the same bytes. Series 0's first nodule touches the chest wall; series 1's first\n" +
 			"nodule is centred on the second-to-last slice (see docs/mkphantom.md).",
 		Flags: []cli.Flag{
-			// --output/-o as in every other stage; --out is kept for scripts.
-			// Not Required: urfave prints the whole help on stdout for a
-			// missing required flag; run reports it in one line instead.
-			&cli.StringFlag{Name: "out", Aliases: []string{"output", "o"},
+			// --out DIR: a directory of outputs, where --output FILE is one
+			// stream in every other program; -o because it is the only
+			// output. Not Required: urfave prints the whole help on stdout
+			// for a missing required flag; run reports it in one line.
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"},
 				Usage: "output `DIR`, required (created if needed; files it writes are replaced)"},
+			cliutil.RenamedString("output", "out"),
 			&cli.IntFlag{Name: "series", Value: def.Series, Usage: "number of CT series `N`"},
 			&cli.Uint64Flag{Name: "seed", Value: def.Seed, Usage: "random `SEED`; the data set is a function of it and the flags"},
 			&cli.StringFlag{Name: "size", Value: "512x512", Usage: "volume size `COLSxROWS[xSLICES]`; without SLICES each series draws " +
@@ -47,7 +49,8 @@ func newApp() *cli.App {
 				Usage: "nodules per series, `MIN-MAX` (or N), drawn uniformly"},
 			&cli.IntFlag{Name: "decoys", Value: def.Decoys, Usage: "class-0 candidates per series, `N` (vessel, wall and lung points)"},
 			&cli.BoolFlag{Name: "compressed", Usage: "write zlib-compressed .zraw data files (CompressedData = True)"},
-			&cli.IntFlag{Name: "workers", Usage: "goroutines rendering slices, `N` (0: one per CPU)"},
+			&cli.IntFlag{Name: "threads", Usage: "threads rendering slices, `N` (0: one per CPU)"},
+			cliutil.RenamedInt("workers", "threads"),
 			cliutil.QuietFlag(),
 		},
 		Action: run,
@@ -89,7 +92,7 @@ func run(c *cli.Context) error {
 func options(c *cli.Context) (phantom.Options, error) {
 	opt := phantom.DefaultOptions()
 	opt.Series, opt.Seed, opt.Subsets = c.Int("series"), c.Uint64("seed"), c.Int("subsets")
-	opt.Decoys, opt.Compressed, opt.Workers = c.Int("decoys"), c.Bool("compressed"), c.Int("workers")
+	opt.Decoys, opt.Compressed, opt.Workers = c.Int("decoys"), c.Bool("compressed"), c.Int("threads")
 	var err error
 	if opt.Cols, opt.Rows, opt.Slices, err = parseSize(c.String("size")); err != nil {
 		return opt, fmt.Errorf("--size: %w", err)
@@ -97,8 +100,12 @@ func options(c *cli.Context) (phantom.Options, error) {
 	if opt.NodulesMin, opt.NodulesMax, err = parseRange(c.String("nodules")); err != nil {
 		return opt, fmt.Errorf("--nodules: %w", err)
 	}
+	if opt.Decoys < 0 || opt.Decoys > phantom.MaxDecoys {
+		// Named here as a flag; Validate's bound is the same.
+		return opt, fmt.Errorf("--decoys %d: must be in [0, %d] (LUNA16 has about 620 per series)", opt.Decoys, phantom.MaxDecoys)
+	}
 	if opt.Workers < 0 {
-		return opt, fmt.Errorf("--workers %d: must be 0 (one per CPU) or more", opt.Workers)
+		return opt, fmt.Errorf("--threads %d: must be 0 (one per CPU) or more", opt.Workers)
 	}
 	return opt, opt.Validate()
 }

@@ -51,13 +51,19 @@ func TestGeneratesALunaDirectory(t *testing.T) {
 	}
 }
 
-// --output/-o name the output directory too, as the output in every other
-// stage; once only --out did.
+// -o names the output directory too, as the one output of mkphantom;
+// --output, once an alias, still works (deprecated: --output is a stream
+// FILE in every other program).
 func TestOutputAliases(t *testing.T) {
-	for _, flag := range []string{"-o", "--output"} {
+	for _, flag := range []string{"-o", "--out", "--output"} {
 		dir := filepath.Join(t.TempDir(), "luna")
-		if _, err := runApp(t, flag, dir, "--series", "1", "--size", "32x32x8", "--nodules", "0", "--decoys", "0", "-q"); err != nil {
+		out, err := runApp(t, flag, dir, "--series", "1", "--size", "32x32x8", "--nodules", "0", "--decoys", "0", "-q")
+		if err != nil {
 			t.Fatalf("%s: %v", flag, err)
+		}
+		warned := strings.Contains(out, "--output is deprecated, use --out")
+		if warned != (flag == "--output") {
+			t.Errorf("%s: printed %q", flag, out)
 		}
 		if _, err := os.Stat(filepath.Join(dir, "seriesuids.csv")); err != nil {
 			t.Errorf("%s: %v", flag, err)
@@ -87,6 +93,7 @@ func TestBadFlags(t *testing.T) {
 		{"--out", "x", "--nodules", "many"},
 		{"--out", "x", "--series", "0"},
 		{"--out", "x", "--subsets", "0"},
+		{"--out", "x", "--threads", "-1"},
 		{"--out", "x", "--workers", "-1"},
 		{"--out", "x", "stray"},
 	} {
@@ -101,10 +108,27 @@ func TestHelpNamesEveryFlag(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"--out", "--series", "--seed", "--size", "--subsets", "--nodules", "--decoys", "--compressed", "--workers", "--quiet"} {
+	for _, f := range []string{"--out", "--series", "--seed", "--size", "--subsets", "--nodules", "--decoys", "--compressed", "--threads", "--quiet"} {
 		if !strings.Contains(out, f) {
 			t.Errorf("--help does not mention %s", f)
 		}
+	}
+	for _, f := range []string{"--workers", "--output"} {
+		if strings.Contains(out, f) {
+			t.Errorf("--help mentions the deprecated %s", f)
+		}
+	}
+}
+
+// --workers, the old name of --threads, still works and says so.
+func TestWorkersIsThreads(t *testing.T) {
+	out, err := runApp(t, "--out", filepath.Join(t.TempDir(), "luna"), "--workers", "2", "--series", "1", "--size", "32x32x8",
+		"--nodules", "0", "--decoys", "0", "-q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "mkphantom: warning: --workers is deprecated, use --threads") {
+		t.Errorf("printed %q, want the deprecation warning", out)
 	}
 }
 

@@ -4,11 +4,9 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/urfave/cli/v2"
 
@@ -22,28 +20,42 @@ func newApp() *cli.App {
 	return &cli.App{
 		Name:      "streamcat",
 		Usage:     "inspect ctseg sample streams",
-		UsageText: "streamcat [--json] [--headers] [FILE...]   (stdin when no FILE)",
+		UsageText: "streamcat [--json] [--headers] [-o FILE] [STREAM...]   (stdin when no STREAM)",
 		Description: "Prints one line per record. With --json, one JSON object per line with \"kind\" and the record's\n" +
 			"metadata; tensors are summarised (sums, extremes, counts), never printed.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "one JSON object per record and line"},
-			&cli.BoolFlag{Name: "headers", Usage: "also print each stream's header"},
+			&cli.BoolFlag{Name: "headers", Usage: "also print each stream's header (with the program and version that wrote it)"},
+			outputFlag(),
+			cliutil.QuietFlag(),
 		},
 		Action: run,
 	}
 }
 
+// outputFlag is the shared -o/--output, for text rather than a stream.
+func outputFlag() *cli.StringFlag {
+	f := cliutil.OutputFlag()
+	f.Usage = "write the lines to `FILE` (atomically; missing directories are made, and removed again if the run fails) instead of stdout"
+	return f
+}
+
 func run(c *cli.Context) error {
 	in := cliutil.OpenInput(c, "")
 	defer in.Close()
-	out := bufio.NewWriter(os.Stdout)
-	err := cat(in, out, c.Bool("json"), c.Bool("headers"))
-	// The last lines are only written here: a full disk or a closed
-	// pipe must fail the run, not lose them silently.
-	if ferr := out.Flush(); err == nil && ferr != nil {
-		err = fmt.Errorf("write output: %w", ferr)
+	out, err := cliutil.CreateTextOutput(c)
+	if err != nil {
+		return err
 	}
-	return err
+	// After an error, the lines so far still reach stdout (a file output
+	// is discarded).
+	defer out.Abort()
+	if err := cat(in, out, c.Bool("json"), c.Bool("headers")); err != nil {
+		return err
+	}
+	// The last lines are only written here: a full disk or a closed pipe
+	// fails the run rather than losing them silently.
+	return out.Close()
 }
 
 // cat prints one line per record of in (and per stream header with
@@ -87,21 +99,4 @@ func emit(w io.Writer, asJSON bool, s summary) (err error) {
 		return fmt.Errorf("write output: %w", err)
 	}
 	return nil
-}
-
-type headerJSON struct {
-	Kind       string   `json:"kind"`
-	RecordKind string   `json:"record_kind"`
-	Program    string   `json:"program"`
-	Args       []string `json:"args"`
-	Version    [2]int   `json:"version"`
-	Created    string   `json:"created"`
-}
-
-func (h headerJSON) table() string {
-	return fmt.Sprintf("# stream of %s records, format %d.%d, by %s %v at %s", h.RecordKind, h.Version[0], h.Version[1], h.Program, h.Args, h.Created)
-}
-
-func headerSummary(h *format.Header) headerJSON {
-	return headerJSON{Kind: "header", RecordKind: string(h.Kind), Program: h.Program, Args: h.Args, Version: h.Version, Created: h.Created}
 }

@@ -68,3 +68,25 @@ func TestLines(t *testing.T) {
 		t.Errorf("output:\n%s\nwant a header line and 3 CT lines", b)
 	}
 }
+
+// -o writes the lines to a file, as every program's -o does; a failed run
+// leaves none.
+func TestOutputFile(t *testing.T) {
+	in := writeCTStream(t, 2)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sub", "lines.txt")
+	if err := newApp().Run([]string{"streamcat", "-o", path, in}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || strings.Count(string(b), "\n") != 2 || !strings.Contains(string(b), "1.2.b") {
+		t.Errorf("%s: %q, %v; want 2 lines", path, b, err)
+	}
+	failed := filepath.Join(dir, "new", "failed.txt")
+	if err := newApp().Run([]string{"streamcat", "-o", failed, filepath.Join(dir, "missing.msz")}); err == nil {
+		t.Fatal("no error for a missing input")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "new")); !os.IsNotExist(err) {
+		t.Errorf("a failed run left its output directory: %v", err)
+	}
+}

@@ -142,3 +142,29 @@ func sum8(v []uint8) int64 {
 	}
 	return s
 }
+
+// headerJSON summarises a stream header. "version" is the format's
+// version; "program_version" is the producing program's (absent in streams
+// from before it was recorded).
+type headerJSON struct {
+	Kind           string   `json:"kind"`
+	RecordKind     string   `json:"record_kind"`
+	Program        string   `json:"program"`
+	ProgramVersion string   `json:"program_version,omitempty"`
+	Args           []string `json:"args"`
+	Version        [2]int   `json:"version"`
+	Created        string   `json:"created"`
+}
+
+func (h headerJSON) table() string {
+	by := h.Program
+	if h.ProgramVersion != "" {
+		by += " " + h.ProgramVersion
+	}
+	return fmt.Sprintf("# stream of %s records, format %d.%d, by %s %v at %s", h.RecordKind, h.Version[0], h.Version[1], by, h.Args, h.Created)
+}
+
+func headerSummary(h *format.Header) headerJSON {
+	return headerJSON{Kind: "header", RecordKind: string(h.Kind), Program: h.Program, ProgramVersion: h.ProgramVersion,
+		Args: h.Args, Version: h.Version, Created: h.Created}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/ctseg/ctseg/format"
@@ -51,5 +52,21 @@ func TestSummaries(t *testing.T) {
 	m = jsonMap(t, Summarize(p))
 	if m["kind"] != "prediction" || m["p_sum"] != 1.5 || m["positives"] != 1.0 {
 		t.Errorf("prediction summary %v", m)
+	}
+}
+
+// --headers shows the version of the program that wrote the stream.
+func TestHeaderSummaryShowsProgramVersion(t *testing.T) {
+	h := &format.Header{Kind: format.KindCrop, Program: "crop", ProgramVersion: "0.1.0 (rev abc)", Args: []string{"-q"}, Version: [2]int{1, 0}}
+	s := headerSummary(h)
+	if m := jsonMap(t, s); m["program_version"] != "0.1.0 (rev abc)" || m["program"] != "crop" {
+		t.Errorf("header summary %v", m)
+	}
+	if want := "by crop 0.1.0 (rev abc) [-q]"; !strings.Contains(s.table(), want) {
+		t.Errorf("table %q does not say %q", s.table(), want)
+	}
+	h.ProgramVersion = "" // a stream from before versions were recorded
+	if m := jsonMap(t, headerSummary(h)); m["program_version"] != nil {
+		t.Errorf("header summary %v: program_version without a version", m)
 	}
 }

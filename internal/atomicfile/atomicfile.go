@@ -50,14 +50,62 @@ type File struct {
 	*os.File
 	path   string
 	done   bool
-	direct bool // writing path itself: a device or a pipe, not a regular file
+	direct bool     // writing path itself: a device or a pipe, not a regular file
+	dirs   []string // directories CreateAll made for path, deepest first
+}
+
+// CreateAll is Create that first makes the missing directories of path.
+// They belong to the file: Abort, or a failed Commit, removes them again
+// (those still empty), so a failed run leaves no trace of its output.
+func CreateAll(path string) (*File, error) {
+	dir := filepath.Dir(path)
+	made := missingDirs(dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		removeDirs(made)
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	f, err := create(path, made)
+	if err != nil {
+		removeDirs(made)
+	}
+	return f, err
+}
+
+// missingDirs lists dir and those of its parents that do not exist,
+// deepest first: what MkdirAll(dir) is about to make.
+func missingDirs(dir string) []string {
+	var missing []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); !os.IsNotExist(err) {
+			return missing
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			return missing
+		}
+	}
+}
+
+// removeDirs removes directories, deepest first, and stops at the first
+// that cannot go: one that something else has written into meanwhile
+// stays, and so do its parents.
+func removeDirs(dirs []string) {
+	for _, d := range dirs {
+		if os.Remove(d) != nil {
+			return
+		}
+	}
 }
 
 // Create starts writing path through a temporary file in the same directory.
 // A path that exists and is not a regular file (/dev/null, /dev/stdout, a
 // named pipe) is written in place: renaming over it would replace the
 // device or pipe with a regular file. A directory is an error up front.
-func Create(path string) (*File, error) {
+func Create(path string) (*File, error) { return create(path, nil) }
+
+// create is Create for a file that owns dirs. They are in the File before
+// it is tracked, so AbortPending (on a signal) removes them too.
+func create(path string, dirs []string) (*File, error) {
 	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
 		if st.IsDir() {
 			return nil, fmt.Errorf("create %s: is a directory", path)
@@ -66,7 +114,7 @@ func Create(path string) (*File, error) {
 		if err != nil {
 			return nil, fmt.Errorf("create %s: %w", path, err)
 		}
-		return track(&File{File: f, path: path, direct: true}), nil
+		return track(&File{File: f, path: path, direct: true, dirs: dirs}), nil
 	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
@@ -76,16 +124,25 @@ func Create(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
-	return track(&File{File: tmp, path: path}), nil
+	return track(&File{File: tmp, path: path, dirs: dirs}), nil
 }
 
-// Commit flushes the data to disk and renames it into place.
+// Commit flushes the data to disk and renames it into place. When it
+// fails, the directories CreateAll made are removed.
 func (f *File) Commit() error {
 	if f.done {
 		return fmt.Errorf("%s: already committed or aborted", f.path)
 	}
 	f.done = true
 	untrack(f)
+	err := f.commit()
+	if err != nil {
+		removeDirs(f.dirs)
+	}
+	return err
+}
+
+func (f *File) commit() error {
 	if f.direct {
 		if err := f.File.Close(); err != nil {
 			return fmt.Errorf("write %s: %w", f.path, err)
@@ -112,7 +169,8 @@ func (f *File) Commit() error {
 	return nil
 }
 
-// Abort removes the temporary file, leaving any existing target untouched.
+// Abort removes the temporary file, leaving any existing target untouched,
+// and the directories CreateAll made for it.
 func (f *File) Abort() {
 	if f.done {
 		return
@@ -123,6 +181,7 @@ func (f *File) Abort() {
 	if !f.direct {
 		os.Remove(f.File.Name())
 	}
+	removeDirs(f.dirs)
 }
 
 // WriteFile writes data to path atomically.

@@ -88,3 +88,70 @@ func TestAbortPending(t *testing.T) {
 		t.Errorf("after AbortPending: %v, want only the committed file", entries)
 	}
 }
+
+// A failed run once left the directories it had made for its output.
+func TestCreateAllAbortRemovesMadeDirs(t *testing.T) {
+	root := t.TempDir()
+	if err := os.Mkdir(filepath.Join(root, "old"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(root, "old", "new", "sub", "out.bin")
+	f, err := CreateAll(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("never committed"))
+	f.Abort()
+	if _, err := os.Stat(filepath.Join(root, "old", "new")); !os.IsNotExist(err) {
+		t.Errorf("Abort left the directories it made: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "old")); err != nil {
+		t.Errorf("Abort removed a directory it did not make: %v", err)
+	}
+	f, err = CreateAll(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("kept"))
+	if err := f.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	f.Abort() // after Commit: keeps the file and its directories
+	if got, err := os.ReadFile(path); err != nil || string(got) != "kept" {
+		t.Errorf("after Commit: %q, %v", got, err)
+	}
+}
+
+// A directory that something else wrote into while the file was pending
+// is not the file's to remove.
+func TestCreateAllAbortKeepsUsedDirs(t *testing.T) {
+	root := t.TempDir()
+	f, err := CreateAll(filepath.Join(root, "a", "b", "out.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(root, "a", "other.txt")
+	if err := os.WriteFile(other, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.Abort()
+	if _, err := os.Stat(filepath.Join(root, "a", "b")); !os.IsNotExist(err) {
+		t.Errorf("empty made directory left: %v", err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("Abort removed another file's directory: %v", err)
+	}
+}
+
+func TestCreateAllOverAFile(t *testing.T) {
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "file"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CreateAll(filepath.Join(root, "file", "sub", "out.bin")); err == nil {
+		t.Error("CreateAll under a regular file succeeded")
+	}
+	if entries, _ := os.ReadDir(root); len(entries) != 1 {
+		t.Errorf("left behind: %v", entries)
+	}
+}

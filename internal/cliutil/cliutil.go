@@ -4,14 +4,15 @@
 package cliutil
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -21,18 +22,23 @@ import (
 
 	"github.com/ctseg/ctseg/format"
 	"github.com/ctseg/ctseg/internal/atomicfile"
+	"github.com/ctseg/ctseg/internal/version"
 )
 
 // Run runs app on the process arguments and exits 1 with "prog: error" on
-// stderr when it fails. With $CTSEG_CPUPROFILE set, it writes a CPU profile
-// (for `go tool pprof`) to that file.
+// stderr when it fails. It gives every program --version. With
+// $CTSEG_CPUPROFILE set, it writes a CPU profile (for `go tool pprof`) to
+// that file.
 func Run(app *cli.App) {
 	app.HideHelpCommand = true
+	app.Version = version.String()
+	// No -v: it reads as "verbose" too often to spend it on this.
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version", DisableDefaultText: true}
 	app.ExitErrHandler = func(*cli.Context, error) {} // errors are printed below
 	// A usage error is one line on stderr, like every other error: the
 	// full help on stdout would go down the pipe as if it were a stream.
 	app.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
-		return fmt.Errorf("%w (see %s --help)", err, app.Name)
+		return usageError(app, err)
 	}
 	if os.Getenv("GOGC") == "" {
 		// The heap is a few huge pointer-free buffers (CT voxels, masks,
@@ -44,8 +50,7 @@ func Run(app *cli.App) {
 	setupPipes()
 	stop := startProfile(app.Name)
 	abortOnSignal(app.Name)
-	os.Args = FlagsFirst(app.Flags, os.Args)
-	err := app.Run(os.Args)
+	err := runArgs(app)
 	stop()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", app.Name, err)
@@ -53,11 +58,34 @@ func Run(app *cli.App) {
 	}
 }
 
+// runArgs puts the flags first and runs app.
+func runArgs(app *cli.App) error {
+	args, err := FlagsFirst(app.Flags, os.Args)
+	if err != nil {
+		return usageError(app, err)
+	}
+	os.Args = args
+	return app.Run(args)
+}
+
+func usageError(app *cli.App, err error) error {
+	return fmt.Errorf("%w (see %s --help)", err, app.Name)
+}
+
 // FlagsFirst moves the flags that follow file names in front of them:
 // urfave/cli stops reading flags at the first other argument, so
 // `crop in.msz -o out.msz` would take "-o" and "out.msz" for input files
 // (and write the stream to stdout). Arguments after "--" stay file names.
-func FlagsFirst(flags []cli.Flag, args []string) []string {
+//
+// A flag that takes a value takes the argument right after it, and
+// nothing else: a value-taking flag at the end of the arguments is an
+// error, since moving it in front of the files once made
+// `crop in.msz -o` write over in.msz. So is a value that looks like a flag
+// ("-q", "--", "-x.msz"), since `crop in.msz -o -q` means a forgotten file
+// name far more often than a file called "-q"; `-o=-q` says it on purpose.
+// "-" alone (stdin or stdout) and negative numbers ("-700", "-7,96,96":
+// no flag starts with a digit) are values.
+func FlagsFirst(flags []cli.Flag, args []string) ([]string, error) {
 	takesValue := map[string]bool{}
 	for _, f := range flags {
 		_, isBool := f.(*cli.BoolFlag)
@@ -71,19 +99,36 @@ func FlagsFirst(flags []cli.Flag, args []string) []string {
 		a := args[i]
 		switch {
 		case a == "--":
-			return append(append(append(out, "--"), files...), args[i+1:]...)
+			return append(append(append(out, "--"), files...), args[i+1:]...), nil
 		case a == "-" || !strings.HasPrefix(a, "-"):
 			files = append(files, a)
 		default:
 			out = append(out, a)
 			name := strings.TrimLeft(a, "-")
-			if !strings.Contains(name, "=") && takesValue[name] && i+1 < len(args) {
-				i++
-				out = append(out, args[i])
+			if strings.Contains(name, "=") || !takesValue[name] {
+				continue
 			}
+			if i+1 == len(args) {
+				return nil, fmt.Errorf("flag %s needs a value", a)
+			}
+			i++
+			if v := args[i]; !isValue(v) {
+				return nil, fmt.Errorf("flag %s needs a value, not %q (write %s=%s to mean it)", a, v, a, v)
+			}
+			out = append(out, args[i])
 		}
 	}
-	return append(out, files...)
+	return append(out, files...), nil
+}
+
+// isValue says whether v, the argument after a flag that takes a value,
+// is that value rather than another flag.
+func isValue(v string) bool {
+	if v == "-" || !strings.HasPrefix(v, "-") {
+		return true
+	}
+	c := v[1]
+	return '0' <= c && c <= '9' || c == '.'
 }
 
 // abortOnSignal makes SIGINT, SIGTERM and SIGHUP remove the temporary
@@ -126,9 +171,49 @@ func DataFlag() *cli.StringFlag {
 	return &cli.StringFlag{Name: "data", EnvVars: []string{"LUNA16_DIR"}, Usage: "LUNA16 data `DIR` (subset*/ and the CSV files)"}
 }
 
-// OutputFlag is --output/-o FILE; "-" (the default) is stdout.
+// OutputFlag is --output/-o FILE, a program's one stream output; "-" (the
+// default) is stdout. (--out DIR names a directory of outputs.)
 func OutputFlag() *cli.StringFlag {
-	return &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "write the stream to `FILE` (atomically) instead of stdout"}
+	return &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-",
+		Usage: "write the stream to `FILE` (atomically; missing directories are made, and removed again if the run fails) instead of stdout"}
+}
+
+// RenamedBool is a hidden flag under the old name of the bool flag now
+// called to: it still works, with a one-line warning on stderr.
+func RenamedBool(old, to string) *cli.BoolFlag {
+	return &cli.BoolFlag{Name: old, Hidden: true, Action: func(c *cli.Context, v bool) error {
+		return renamed(c, old, to, strconv.FormatBool(v))
+	}}
+}
+
+// RenamedInt is RenamedBool for an int flag.
+func RenamedInt(old, to string) *cli.IntFlag {
+	return &cli.IntFlag{Name: old, Hidden: true, Action: func(c *cli.Context, v int) error {
+		return renamed(c, old, to, strconv.Itoa(v))
+	}}
+}
+
+// RenamedString is RenamedBool for a string flag.
+func RenamedString(old, to string) *cli.StringFlag {
+	return &cli.StringFlag{Name: old, Hidden: true, Action: func(c *cli.Context, v string) error {
+		return renamed(c, old, to, v)
+	}}
+}
+
+// renamed warns about the old flag name and gives its value to the new
+// one. urfave/cli runs flag actions before the program's action, which
+// therefore sees only the new name.
+func renamed(c *cli.Context, old, to, value string) error {
+	fmt.Fprintf(c.App.ErrWriter, "%s: warning: %s is deprecated, use %s\n", c.App.Name, dashed(old), dashed(to))
+	return c.Set(to, value)
+}
+
+// dashed is a flag name as written on the command line.
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
 }
 
 // QuietFlag is --quiet, which silences progress reports.
@@ -243,12 +328,30 @@ type Output struct {
 }
 
 // CreateOutput starts the stream of kind k that --output names, with the
-// program's name and arguments in its header.
+// program's name, version and arguments in its header.
 func CreateOutput(c *cli.Context, k format.Kind) (*Output, error) {
-	return NewOutput(c.String("output"), format.Header{Kind: k, Program: c.App.Name, Args: os.Args[1:]})
+	path, err := outputPath(c)
+	if err != nil {
+		return nil, err
+	}
+	return NewOutput(path, format.Header{Kind: k, Program: c.App.Name, ProgramVersion: version.String(), Args: os.Args[1:]})
 }
 
-// NewOutput starts a stream on path ("-" or "" for stdout).
+// outputPath is the file --output names, "-" for stdout. An empty name
+// (`-o=`, or `-o "$OUT"` with OUT unset) is an error, not stdout.
+func outputPath(c *cli.Context) (string, error) {
+	path := c.String("output")
+	if path == "" && c.IsSet("output") {
+		return "", errors.New("--output: empty file name")
+	}
+	if path == "" {
+		return "-", nil
+	}
+	return path, nil
+}
+
+// NewOutput starts a stream on path ("-" or "" for stdout). The missing
+// directories of path are made, and removed again by Abort.
 func NewOutput(path string, h format.Header) (*Output, error) {
 	return newOutput(path, h, writerOptions(h.Kind))
 }
@@ -257,12 +360,7 @@ func newOutput(path string, h format.Header, opt format.WriterOptions) (*Output,
 	o := &Output{}
 	var w io.Writer = os.Stdout
 	if path != "" && path != "-" {
-		if dir := filepath.Dir(path); dir != "" {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return nil, err
-			}
-		}
-		f, err := atomicfile.Create(path)
+		f, err := atomicfile.CreateAll(path)
 		if err != nil {
 			return nil, err
 		}
@@ -321,6 +419,53 @@ func (o *Output) Abort() {
 	if o.file != nil {
 		o.file.Abort()
 	}
+}
+
+// TextOutput is a program's text output (streamcat's lines): stdout, or
+// the file --output names, written atomically like a stream.
+type TextOutput struct {
+	*bufio.Writer
+	file *atomicfile.File
+}
+
+// CreateTextOutput starts the text output that --output names.
+func CreateTextOutput(c *cli.Context) (*TextOutput, error) {
+	path, err := outputPath(c)
+	if err != nil {
+		return nil, err
+	}
+	if path == "-" {
+		return &TextOutput{Writer: bufio.NewWriter(os.Stdout)}, nil
+	}
+	f, err := atomicfile.CreateAll(path)
+	if err != nil {
+		return nil, err
+	}
+	return &TextOutput{Writer: bufio.NewWriter(f), file: f}, nil
+}
+
+// Close writes the last lines and, for a file, moves it into place. A
+// full disk or a closed pipe fails it rather than losing lines silently.
+func (o *TextOutput) Close() error {
+	if err := o.Flush(); err != nil {
+		o.Abort()
+		return fmt.Errorf("write output: %w", err)
+	}
+	if o.file != nil {
+		return o.file.Commit()
+	}
+	return nil
+}
+
+// Abort discards a file output. On stdout the lines written so far go out:
+// they are true, and show how far a program got before its error. It does
+// nothing after Close.
+func (o *TextOutput) Abort() {
+	if o.file != nil {
+		o.file.Abort()
+		return
+	}
+	o.Flush()
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

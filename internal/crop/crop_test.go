@@ -324,6 +324,7 @@ func TestValidationPadding(t *testing.T) {
 
 func TestSlicesPositiveAndFull(t *testing.T) {
 	ct := synthCT(6, 4, 4)
+	ct.Mask[2*16+5], ct.Mask[5*16] = 1, 1
 	ct.PositiveIndexes = []int{2, 5}
 	var got []int
 	collect := func(s *format.Slice) error { got = append(got, s.SliceIndex); return nil }
@@ -341,6 +342,7 @@ func TestSlicesPositiveAndFull(t *testing.T) {
 		t.Errorf("full-CT slices %v", got)
 	}
 	ct.PositiveIndexes = nil
+	clear(ct.Mask)
 	got = nil
 	if err := Slices(ct, ValOptions{Context: 3}, collect); err != nil || len(got) != 0 {
 		t.Errorf("CT without positives: %v, %v", got, err)

@@ -16,7 +16,9 @@ type TrainOptions struct {
 
 // Training cuts the crop of one candidate out of a masked CT: the window
 // given by WindowStart on each axis around cand.CenterIRC, HU clipped, and
-// the mask of the middle channel (width[0]/2) as the label.
+// the mask of the middle channel (width[0]/2) as the label. It checks the
+// label's values, not the whole mask: a caller cutting many crops of a CT
+// calls CheckMask once (as Crops does).
 func Training(ct *format.CT, cand format.Candidate, width [3]int) (*format.Crop, error) {
 	if err := checkCT(ct); err != nil {
 		return nil, err
@@ -24,7 +26,11 @@ func Training(ct *format.CT, cand format.Candidate, width [3]int) (*format.Crop,
 	if err := CheckWidth(width); err != nil {
 		return nil, fmt.Errorf("series %s: crop width: %w", ct.SeriesUID, err)
 	}
-	return cut(ct, cand, width)
+	c, err := cut(ct, cand, width)
+	if err != nil {
+		return nil, err
+	}
+	return c, checkLabel(ct.SeriesUID, c.Label)
 }
 
 // cut is Training on a CT and width already checked.
@@ -71,7 +77,7 @@ func Crops(ct *format.CT, opt TrainOptions, emit func(*format.Crop) error) error
 	if width == ([3]int{}) {
 		width = DefaultWidth
 	}
-	if err := checkCT(ct); err != nil {
+	if err := CheckMask(ct); err != nil {
 		return err
 	}
 	if err := CheckWidth(width); err != nil {

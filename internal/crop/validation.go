@@ -23,7 +23,8 @@ func PadFor(n int) int {
 // Validation cuts the validation sample of slice s: channels s−context …
 // s+context, each index clamped into [0, depth−1], HU clipped, padded at the
 // bottom and right to multiples of Align with HUMin (label 0); the label is
-// the mask of slice s.
+// the mask of slice s. It checks the label's values, not the whole mask: a
+// caller cutting many slices of a CT calls CheckMask once (as Slices does).
 func Validation(ct *format.CT, s, context int) (*format.Slice, error) {
 	if err := checkCT(ct); err != nil {
 		return nil, err
@@ -34,7 +35,8 @@ func Validation(ct *format.CT, s, context int) (*format.Slice, error) {
 	if s < 0 || s >= ct.Shape[0] {
 		return nil, fmt.Errorf("series %s: slice %d outside [0, %d)", ct.SeriesUID, s, ct.Shape[0])
 	}
-	return cutSlice(ct, s, context), nil
+	out := cutSlice(ct, s, context)
+	return out, checkLabel(ct.SeriesUID, out.Label)
 }
 
 // cutSlice is Validation on a CT, slice and context already checked.
@@ -74,7 +76,7 @@ func cutSlice(ct *format.CT, s, context int) *format.Slice {
 // the CT (ct.PositiveIndexes, in order), or of every slice with
 // opt.FullCT. It stops at the first error.
 func Slices(ct *format.CT, opt ValOptions, emit func(*format.Slice) error) error {
-	if err := checkCT(ct); err != nil {
+	if err := CheckMask(ct); err != nil {
 		return err
 	}
 	if err := checkContext(opt.Context); err != nil {

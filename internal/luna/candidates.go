@@ -142,7 +142,7 @@ func (cs *candidateScanner) row(fields [][]byte) error {
 	case "1":
 		c.Class = 1
 	default:
-		return fmt.Errorf("%s:%d: column class: %q is not 0 or 1", cs.name, cs.line, cls)
+		return fmt.Errorf("%s:%d: column class: %s is not 0 or 1", cs.name, cs.line, quote(string(cls), maxShownField))
 	}
 	cs.out = append(cs.out, c)
 	return nil

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // LoadSeriesList reads seriesuids.csv: one series uid per line, no header.
@@ -34,7 +36,11 @@ func ReadSeriesList(r io.Reader, name string) ([]string, error) {
 		case line == 1 && s == "seriesuid":
 			continue
 		case strings.ContainsAny(s, ", \t\""):
-			return nil, fmt.Errorf("%s:%d: %q is not a single series uid (one per line expected)", name, line, s)
+			return nil, fmt.Errorf("%s:%d: %s is not a single series uid (one per line expected)", name, line, quote(s, maxShownField))
+
+		case !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl):
+			// A binary file given by mistake: its "lines" are no uids.
+			return nil, fmt.Errorf("%s:%d: %s is not a series uid: it holds control bytes or invalid UTF-8", name, line, quote(s, maxShownField))
 		}
 		uids = append(uids, s)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -122,6 +123,13 @@ func (h *header) checkDataFile() error {
 		h.dataFile = localData
 	case strings.EqualFold(h.dataFile, "LIST") || strings.Contains(h.dataFile, "%"):
 		return fmt.Errorf("ElementDataFile = %s: multi-file (slice list) data is not supported", h.dataFile)
+	case !filepath.IsLocal(h.dataFile) || strings.IndexByte(h.dataFile, 0) >= 0:
+		// MetaIO takes the name relative to the header's directory, and
+		// LUNA16 names a file beside it (<uid>.raw). An absolute name or
+		// one climbing out with .. would let a crafted header pour any
+		// file of the machine into the output as voxels.
+		return fmt.Errorf("ElementDataFile = %s: the data file must be named relative to the header's directory "+
+			"and lie in it or below (no absolute path, no ..)", truncate(h.dataFile))
 	}
 	if h.headerSize == -1 && h.compressed && h.compressedSize < 0 {
 		return errors.New("HeaderSize = -1 with CompressedData = True needs CompressedDataSize")
@@ -249,19 +257,29 @@ func (p *fieldParser) dimSize() [3]int {
 	}
 	total := int64(1)
 	for i, s := range parts {
-		n, err := strconv.ParseInt(s, 10, 32)
-		if err != nil || n < 1 {
+		n, err := strconv.ParseInt(s, 10, 64)
+		tooLarge := errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(s, "-")
+		switch {
+		case tooLarge || err == nil && n > maxVoxels:
+			p.fail("DimSize = %s: %s is too large: ctseg reads at most %d voxels in all", v, s, int64(maxVoxels))
+			return size
+		case err != nil || n < 1:
 			p.fail("DimSize = %s: %q is not a positive integer", v, s)
 			return size
 		}
 		size[i] = int(n)
-		total *= n
-	}
-	if total > 1<<31 {
-		p.fail("DimSize = %s: %d voxels is more than ctseg reads (%d)", v, total, int64(1)<<31)
+		total *= n // no overflow: both factors are at most maxVoxels = 2³¹
+		if total > maxVoxels {
+			p.fail("DimSize = %s: more voxels than ctseg reads (at most %d)", v, int64(maxVoxels))
+			return size
+		}
 	}
 	return size
 }
+
+// maxVoxels bounds the voxels of an image ctseg reads (4 GiB of int16 HU);
+// LUNA16's largest CT has about 2²⁸.
+const maxVoxels = 1 << 31
 
 func (p *fieldParser) elementType() elemType {
 	v, _, ok := p.get("ElementType")

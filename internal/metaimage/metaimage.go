@@ -5,7 +5,9 @@
 // Only what a CT needs is supported: 3-D scalar images of the MET_* integer
 // and floating-point element types, either byte order, raw or zlib-compressed
 // data, in a separate file or LOCAL after the header. Voxels are converted to
-// int16 Hounsfield units on reading.
+// int16 Hounsfield units on reading. A separate data file must be named
+// relative to the header and lie in its directory or below, as LUNA16's do:
+// absolute names and names climbing out with .. are refused.
 package metaimage
 
 import (

@@ -37,10 +37,9 @@ func ReadFileInto(path string, buf []int16) (*Image, error) {
 	img := &Image{Size: h.size, Geometry: h.geometry}
 	dataPath, data := path, f
 	if h.dataFile != localData {
-		dataPath = h.dataFile
-		if !filepath.IsAbs(dataPath) {
-			dataPath = filepath.Join(filepath.Dir(path), dataPath)
-		}
+		// parseHeader has checked that the name stays in the header's
+		// directory.
+		dataPath = filepath.Join(filepath.Dir(path), h.dataFile)
 		df, err := os.Open(dataPath)
 		if err != nil {
 			return nil, fmt.Errorf("%s: data file: %w", path, err)

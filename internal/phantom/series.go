@@ -53,8 +53,8 @@ func (o *Options) Validate() error {
 	if o.NodulesMin < 0 || o.NodulesMax < o.NodulesMin || o.NodulesMax > 100 {
 		errs = append(errs, fmt.Sprintf("nodules %d-%d: need 0 ≤ MIN ≤ MAX ≤ 100", o.NodulesMin, o.NodulesMax))
 	}
-	if o.Decoys < 0 || o.Decoys > 100000 {
-		errs = append(errs, fmt.Sprintf("decoy count %d: must be in [0, 100000]", o.Decoys))
+	if o.Decoys < 0 || o.Decoys > MaxDecoys {
+		errs = append(errs, fmt.Sprintf("decoy count %d: must be in [0, %d]", o.Decoys, MaxDecoys))
 	}
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "; "))
