@@ -1,6 +1,11 @@
 package format
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
 
 // maxCandidates bounds the candidates of one series and its positive
 // slices; LUNA16 has at most a few thousand candidates per series.
@@ -329,7 +334,22 @@ func (d *dec) prediction() (*Prediction, error) {
 // Checks that a record's tensors fit its shape; the writer runs them so that
 // no stream is written that the reader would refuse.
 
+// checkUID refuses a series uid that is empty or holds control characters
+// or invalid UTF-8: uids end up in one-line messages and in file names.
+func checkUID(uid string) error {
+	if uid == "" {
+		return fmt.Errorf("empty series_uid")
+	}
+	if !utf8.ValidString(uid) || strings.IndexFunc(uid, unicode.IsControl) >= 0 {
+		return fmt.Errorf("series_uid %.80q holds control characters or invalid UTF-8", uid)
+	}
+	return nil
+}
+
 func (c *CT) check() error {
+	if err := checkUID(c.SeriesUID); err != nil {
+		return err
+	}
 	n := c.Shape[0] * c.Shape[1] * c.Shape[2]
 	if c.Shape[0] <= 0 || c.Shape[1] <= 0 || c.Shape[2] <= 0 {
 		return fmt.Errorf("ct %s: shape %v must be positive", c.SeriesUID, c.Shape)
@@ -351,6 +371,9 @@ func (c *CT) check() error {
 }
 
 func (c *Crop) check() error {
+	if err := checkUID(c.SeriesUID); err != nil {
+		return err
+	}
 	if err := checkImage(c.Shape, len(c.HU), len(c.Label)); err != nil {
 		return fmt.Errorf("crop %s at %v: %w", c.SeriesUID, c.StartIRC, err)
 	}
@@ -358,6 +381,9 @@ func (c *Crop) check() error {
 }
 
 func (s *Slice) check() error {
+	if err := checkUID(s.SeriesUID); err != nil {
+		return err
+	}
 	if err := checkImage(s.Shape, len(s.HU), len(s.Label)); err != nil {
 		return fmt.Errorf("slice %s #%d: %w", s.SeriesUID, s.SliceIndex, err)
 	}
@@ -365,6 +391,9 @@ func (s *Slice) check() error {
 }
 
 func (p *Prediction) check() error {
+	if err := checkUID(p.SeriesUID); err != nil {
+		return err
+	}
 	if p.Shape[0] <= 0 || p.Shape[1] <= 0 || len(p.Prob) != p.Shape[0]*p.Shape[1] {
 		return fmt.Errorf("prediction %s #%d: %d probabilities for shape %v", p.SeriesUID, p.SliceIndex, len(p.Prob), p.Shape)
 	}

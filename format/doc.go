@@ -173,6 +173,8 @@
 //	                    [-2^31, 2^31-1]; the trailer's count a uint64
 //	strings             at most 64 KiB (MaxStringLen): uids, keys, header
 //	                    fields, each argument
+//	series_uid          not empty, valid UTF-8, no control characters
+//	                    (uids end up in messages and file names)
 //	header args         at most 65,536 strings
 //	candidates          at most 2^20 nodules and 2^20 candidates per CT,
 //	                    2^20 positive_indexes

@@ -332,3 +332,24 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	c.n += n
 	return n, err
 }
+
+// TestBadSeriesUID: a uid that would break a one-line message (or name no
+// series) is refused by the writer and by the reader.
+func TestBadSeriesUID(t *testing.T) {
+	for _, uid := range []string{"", "1.2\n3", "1.2\x00", "\xff\xfe"} {
+		c := testCrop()
+		c.SeriesUID = uid
+		var buf bytes.Buffer
+		w, err := NewWriter(&buf, Header{Kind: KindCrop})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Write(c); err == nil {
+			t.Errorf("writer took series_uid %q", uid)
+		}
+		raw := bytes.Replace(rawWithUnknown(t, "crop", nested(0)), []byte("\xa51.2.3"), append([]byte{0xa0 | byte(len(uid))}, uid...), 1)
+		if _, err := decodeAll(compress(t, raw), KindCrop); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "series_uid") {
+			t.Errorf("reader, series_uid %q: %v", uid, err)
+		}
+	}
+}
