@@ -353,7 +353,7 @@ func TestRecycleReusesBuffers(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := &first.(*CT).HU[0]
-	r.Recycle(first)
+	r.Pool().Recycle(first)
 	second, err := r.Next()
 	if err != nil {
 		t.Fatal(err)

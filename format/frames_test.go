@@ -167,7 +167,7 @@ func lazyPass(t *testing.T, data []byte, change func(*CT)) (out []byte, lazy int
 		if err := w.Write(c); err != nil {
 			t.Fatal(err)
 		}
-		r.Recycle(c)
+		r.Pool().Recycle(c)
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -351,7 +351,7 @@ func TestLazyCorruptFrames(t *testing.T) {
 func TestFramesAfterRecycle(t *testing.T) {
 	r, rec := firstLazy(t, bigCT("a"), bigCT("b"))
 	f := rec.HUFrames
-	r.Recycle(rec)
+	r.Pool().Recycle(rec)
 	if _, err := r.Next(); err != nil {
 		t.Fatal(err)
 	}

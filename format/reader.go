@@ -33,6 +33,7 @@ var decoderConcurrency = 2
 // Reader reads records from one or more concatenated streams.
 type Reader struct {
 	src     *frameSource
+	pool    *Pool // where tensors are decoded into and recycled to
 	hr      *hashReader
 	d       dec
 	name    string  // for errors: the input's name
@@ -55,6 +56,7 @@ func NewReader(r io.Reader) *Reader {
 	}
 	rd.setSource(src)
 	rd.d.src = src
+	src.pool.Store(rd.pool)
 	return rd
 }
 
@@ -68,7 +70,8 @@ func newRawReader(r io.Reader) *Reader {
 
 func (r *Reader) setSource(src io.Reader) {
 	r.hr = newHashReader(src)
-	r.d = dec{d: msgpack.NewDecoder(r.hr), r: r.hr, hr: r.hr, free: &freeList{}, framesName: r.framesName}
+	r.pool = new(Pool)
+	r.d = dec{d: msgpack.NewDecoder(r.hr), r: r.hr, hr: r.hr, free: &r.pool.free, framesName: r.framesName}
 }
 
 // SetName sets what errors call the input ("stdin", a file name).

@@ -83,22 +83,25 @@ func (f *freeList) float32s(n int) []float32 {
 	return bigbuf.Float32s(n)
 }
 
-// Recycle hands a record's tensors back to the reader's pool, which reuses
-// them for later records. The caller must not touch rec afterwards. It is
-// safe to call while another goroutine is in Next.
-func (r *Reader) Recycle(rec Record) { r.d.free.recycle(rec) }
+// Pool is the pool the reader decodes into: its own, or the one UsePool
+// gave it. Records go back to it with Pool().Recycle, the one way tensors
+// are recycled.
+func (r *Reader) Pool() *Pool { return r.pool }
 
 // UsePool makes the reader decode into buffers from p, and recycle into it;
 // in lazy mode it also reads frames into the buffers of recycled Frames.
+// Several readers may share a pool (streams read one after the other).
 func (r *Reader) UsePool(p *Pool) {
+	r.pool = p
 	r.d.free = &p.free
 	if r.src != nil {
 		r.src.pool.Store(p)
 	}
 }
 
-// Recycle hands a record's tensors back for reuse; the caller must not touch
-// rec afterwards.
+// Recycle hands a record's tensors back for reuse by the readers of the
+// pool. The caller must not touch rec afterwards. It is safe to call while
+// a reader of the pool is in Next.
 func (p *Pool) Recycle(rec Record) { p.free.recycle(rec) }
 
 func (f *freeList) recycle(rec Record) {

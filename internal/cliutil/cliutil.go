@@ -16,7 +16,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/klauspost/compress/zstd"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
@@ -353,10 +352,6 @@ func outputPath(c *cli.Context) (string, error) {
 // NewOutput starts a stream on path ("-" or "" for stdout). The missing
 // directories of path are made, and removed again by Abort.
 func NewOutput(path string, h format.Header) (*Output, error) {
-	return newOutput(path, h, writerOptions(h.Kind))
-}
-
-func newOutput(path string, h format.Header, opt format.WriterOptions) (*Output, error) {
 	o := &Output{}
 	var w io.Writer = os.Stdout
 	if path != "" && path != "-" {
@@ -368,7 +363,7 @@ func newOutput(path string, h format.Header, opt format.WriterOptions) (*Output,
 	} else if isTerminal(os.Stdout) {
 		return nil, errors.New("refusing to write a binary stream to a terminal: redirect stdout or use --output FILE")
 	}
-	fw, err := format.NewWriterOptions(w, h, opt)
+	fw, err := format.NewWriter(w, h)
 	if err != nil {
 		if o.file != nil {
 			o.file.Abort()
@@ -377,18 +372,6 @@ func newOutput(path string, h format.Header, opt format.WriterOptions) (*Output,
 	}
 	o.Writer = fw
 	return o, nil
-}
-
-// writerOptions picks the compression for a kind of stream. Consecutive
-// validation slices share all but one of their context slices, which only
-// one streaming frame at zstd's default level finds (about 4× smaller than
-// independent frames at the fastest level on the real series); the other
-// kinds gain little from it and compress faster in parallel frames.
-func writerOptions(k format.Kind) format.WriterOptions {
-	if k == format.KindSlice {
-		return format.WriterOptions{Level: zstd.SpeedDefault, Window: 16 << 20}
-	}
-	return format.WriterOptions{}
 }
 
 // Close writes the trailer and, for a file, moves it into place.
