@@ -124,7 +124,7 @@ func TestLoadErrors(t *testing.T) {
 }
 
 func TestBookCheckpoint(t *testing.T) {
-	paths, _ := filepath.Glob(filepath.Join(sharedtest.Dir(t), "models", "*.best.state"))
+	paths, _ := filepath.Glob(filepath.Join(sharedtest.Path(t, "models"), "*.best.state"))
 	if len(paths) != 1 {
 		t.Fatalf("book checkpoint: found %v", paths)
 	}

@@ -57,7 +57,7 @@ func TestBookCheckpoint(t *testing.T) {
 		Tensors map[string]tensorFacts `json:"tensors"`
 	}
 	readJSON(t, "testdata/book_values.json", &want)
-	path := filepath.Join(sharedtest.Dir(t), "models", want.File)
+	path := sharedtest.Path(t, "models", want.File)
 	c, err := Load(path)
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +159,7 @@ func checkAgainstJSON(t *testing.T, file, format, valuesFile string) {
 // SPEC: the book's UNetWrapper has 118,271 trainable parameters; the
 // state dict also holds BatchNorm running statistics and counters.
 func TestBookParameterCount(t *testing.T) {
-	c, err := Load(filepath.Join(sharedtest.Dir(t), "models", "seg_2020-01-26_19.45.12_w4d3c1-bal_1_nodupe-label_pos-d1_fn8-adam.best.state"))
+	c, err := Load(sharedtest.ModelPath(t))
 	if err != nil {
 		t.Fatal(err)
 	}
