@@ -41,12 +41,13 @@
 // the last hint as plain zstd. Skippable frames of another length or id
 // are not hints. Frame boundaries say nothing about record boundaries.
 //
-// A stage never passes on bytes it has not checked: a reader keeps a
-// tensor's frames compressed only when their hints carry ccrc32c, and
-// checks each frame's compressed bytes against it as it reads them (a
-// CRC-32C runs at many GB/s, a small part of reading the bytes at all).
-// Frames with 1.0 hints are decompressed and checked like any other.
-// Every frame a reader decompresses is checked against its crc32c.
+// A stage never passes on bytes it has not checked: a reader checks the
+// compressed bytes of every frame whose hint carries ccrc32c, kept
+// compressed or not (a CRC-32C runs at many GB/s, a small part of reading
+// the bytes at all), keeps a tensor's frames compressed only when their
+// hints carry it, and checks every frame it decompresses against its
+// crc32c. Frames with 1.0 hints are decompressed and checked like any
+// other. A hint with reserved flag bits set is corrupt.
 //
 // The frame-boundary invariant, which lazy reading relies on: the bytes of
 // a hinted frame flagged 1 start a tensor's data, those of the next frame

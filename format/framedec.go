@@ -183,6 +183,12 @@ func (j *srcFrame) decode(dec *zstd.Decoder, out []byte) {
 // CRC-32C. Errors wrap ErrCorrupt or ErrChecksum and say what is wrong;
 // the caller says where.
 func decodeFrame(dec *zstd.Decoder, comp []byte, h frameHint, dst []byte) ([]byte, error) {
+	// The compressed bytes first: damage to them, or to the hint, must not
+	// pass because the zstd decoder happens to get the bytes right anyway
+	// (a csize that takes in the next hint, say).
+	if err := checkCompressed(comp, h); err != nil {
+		return dst[:0], err
+	}
 	out, err := dec.DecodeAll(comp[h.len:], dst[:0])
 	switch {
 	case err != nil:

@@ -109,6 +109,9 @@ func parseHint(b []byte) (frameHint, error) {
 		return h, fmt.Errorf("%w: frame hint says %d bytes compressed, %d decompressed (at most %d)",
 			ErrCorrupt, h.csize, h.dsize, maxHintFrame)
 	}
+	if h.flags&^(hintFirst|hintLast) != 0 {
+		return h, fmt.Errorf("%w: frame hint has reserved flag bits set (%#x)", ErrCorrupt, h.flags)
+	}
 	return h, nil
 }
 
