@@ -106,7 +106,7 @@ func run(c *cli.Context) error {
 
 // cutAll reads CT records one at a time and writes their samples.
 func cutAll(in *cliutil.Input, w *format.Writer, o options, meter *progress.Meter) error {
-	for n := 1; ; n++ {
+	for {
 		rec, err := in.Next()
 		if errors.Is(err, io.EOF) {
 			return nil
@@ -116,10 +116,10 @@ func cutAll(in *cliutil.Input, w *format.Writer, o options, meter *progress.Mete
 		}
 		ct, ok := rec.(*format.CT)
 		if !ok {
-			return fmt.Errorf("input record %d: %s record, want a CT", n, rec.Kind())
+			return fmt.Errorf("%s: %s record, want a CT", in.Where(), rec.Kind())
 		}
 		if err := cutOne(ct, w, o); err != nil {
-			return fmt.Errorf("input record %d: %w", n, err)
+			return fmt.Errorf("%s: %w", in.Where(), err)
 		}
 		in.Recycle(ct)
 		meter.Add(1)

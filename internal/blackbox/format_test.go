@@ -116,3 +116,15 @@ func TestMkmaskDamagedFrame(t *testing.T) {
 		t.Errorf("mkmask failed but left out.msz (%v)", err)
 	}
 }
+
+// TestCropNamesInput: crop's own errors name the input file and the
+// record's number in it, as the reader's errors do.
+func TestCropNamesInput(t *testing.T) {
+	_, stream := phantomStream(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "ct.msz"), stream, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, dir, nil, "crop", "-q", "ct.msz")
+	failsCleanly(t, "crop", r, "ct.msz: record 1", "no mask")
+}

@@ -229,9 +229,15 @@ type Input struct {
 	file  *os.File
 	pool  format.Pool
 	lazy  bool
+	label string // what errors call the input being read
+	count int    // records returned from it
 	// Header is the header of the stream being read.
 	Header *format.Header
 }
+
+// Where names the record Next returned last, for errors about it: the
+// input it came from and its number there ("ct.msz: record 3").
+func (in *Input) Where() string { return fmt.Sprintf("%s: record %d", in.label, in.count) }
 
 // OpenInput reads the program's arguments as input streams of kind want
 // ("" for any kind).
@@ -266,6 +272,9 @@ func (in *Input) Next() (format.Record, error) {
 			in.closeCurrent()
 			continue
 		}
+		if err == nil {
+			in.count++
+		}
 		return rec, err
 	}
 }
@@ -284,6 +293,7 @@ func (in *Input) open(name string) error {
 	}
 	in.cur = format.NewReader(r)
 	in.cur.SetName(label)
+	in.label, in.count = label, 0
 	in.cur.UsePool(&in.pool)
 	in.cur.SetLazy(in.lazy)
 	if in.want != "" {

@@ -67,6 +67,9 @@ func (h *header) readData(f *os.File, n int, buf []int16) ([]int16, string, erro
 	if err != nil {
 		return nil, "", err
 	}
+	if !st.Mode().IsRegular() {
+		return nil, "", fmt.Errorf("data file is not a regular file (%s)", st.Mode().Type())
+	}
 	need := int64(n) * int64(h.typ.size)
 	stored := need // bytes of the file that hold the (possibly compressed) data
 	if h.compressed && h.compressedSize >= 0 {

@@ -55,3 +55,20 @@ func TestDataFileEscape(t *testing.T) {
 		t.Errorf("data file in a subdirectory: %v", err)
 	}
 }
+
+// TestDataFileIsDirectory: a data file that is a directory is named as
+// such, not as data shorter than the header says.
+func TestDataFileIsDirectory(t *testing.T) {
+	dir := t.TempDir()
+	hdr := "ObjectType = Image\nNDims = 3\nDimSize = 2 2 2\nElementSpacing = 1 1 1\nOffset = 0 0 0\nTransformMatrix = 1 0 0 0 1 0 0 0 1\nElementType = MET_SHORT\nElementDataFile = d.raw\n"
+	if err := os.WriteFile(filepath.Join(dir, "x.mhd"), []byte(hdr), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "d.raw"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ReadFile(filepath.Join(dir, "x.mhd"))
+	if err == nil || !strings.Contains(err.Error(), "not a regular file") || !strings.Contains(err.Error(), "d.raw") {
+		t.Errorf("data file is a directory: %v", err)
+	}
+}
