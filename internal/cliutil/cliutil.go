@@ -14,6 +14,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -53,9 +54,24 @@ func Run(app *cli.App) {
 	stop()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", app.Name, err)
-		os.Exit(1)
+		code := 1
+		var ec *ExitError
+		if errors.As(err, &ec) {
+			code = ec.Code
+		}
+		os.Exit(code)
 	}
 }
+
+// ExitError ends a program with its own exit status, as 128+signal after
+// a graceful stop.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+func (e *ExitError) Unwrap() error { return e.Err }
 
 // runArgs puts the flags first and runs app.
 func runArgs(app *cli.App) error {
@@ -133,20 +149,44 @@ func isValue(v string) bool {
 // abortOnSignal makes SIGINT, SIGTERM and SIGHUP remove the temporary
 // files of unfinished outputs before the program exits with 128+signal, as
 // a shell reports a killed command. A stream on stdout simply stops without
-// its trailer, which readers report as truncated.
+// its trailer, which readers report as truncated. A program that asked for
+// StopGracefully gets the first signal instead, and the second ends it so.
 func abortOnSignal(prog string) {
-	ch := make(chan os.Signal, 1)
+	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
 		sig := <-ch
+		if stop := graceful.Load(); stop != nil {
+			*stop <- sig
+			fmt.Fprintf(os.Stderr, "%s: %v: stopping after the current step (again to stop at once)\n", prog, sig)
+			sig = <-ch
+		}
 		atomicfile.AbortPending()
 		fmt.Fprintf(os.Stderr, "%s: stopped by %v\n", prog, sig)
-		code := 128 + 1
-		if s, ok := sig.(syscall.Signal); ok {
-			code = 128 + int(s)
-		}
-		os.Exit(code)
+		os.Exit(SignalExitCode(sig))
 	}()
+}
+
+// graceful is the channel StopGracefully handed out, if any.
+var graceful atomic.Pointer[chan os.Signal]
+
+// StopGracefully makes the first SIGINT, SIGTERM or SIGHUP arrive on the
+// returned channel instead of ending the program, for a program that
+// finishes its current step and saves its state first (segtrain); a second
+// signal still ends it at once.
+func StopGracefully() <-chan os.Signal {
+	ch := make(chan os.Signal, 1)
+	graceful.Store(&ch)
+	return ch
+}
+
+// SignalExitCode is the exit status a shell reports for a command killed by
+// sig: 128 + the signal's number.
+func SignalExitCode(sig os.Signal) int {
+	if s, ok := sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 128 + 1
 }
 
 func startProfile(prog string) func() {
