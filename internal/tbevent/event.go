@@ -12,6 +12,10 @@ const (
 	eventStep        protowire.Number = 2 // int64
 	eventFileVersion protowire.Number = 3 // string, oneof what
 	eventSummary     protowire.Number = 5 // Summary, oneof what
+	eventSessionLog  protowire.Number = 6 // SessionLog, oneof what
+
+	sessionLogStatus protowire.Number = 1 // enum SessionStatus
+	sessionStart                      = 1 // SessionLog.START
 
 	summaryValue protowire.Number = 1 // repeated Summary.Value
 
@@ -39,6 +43,17 @@ func fileVersionEvent(wallTime float64) []byte {
 	b := appendEventHead(nil, wallTime, 0)
 	b = protowire.AppendTag(b, eventFileVersion, protowire.BytesType)
 	return protowire.AppendString(b, fileVersion)
+}
+
+// restartEvent encodes Event{wall_time, step, session_log{status: START}},
+// which SummaryWriter(purge_step=step) writes: TensorBoard drops the
+// events of earlier files at this step and later.
+func restartEvent(wallTime float64, step int64) []byte {
+	l := protowire.AppendTag(nil, sessionLogStatus, protowire.VarintType)
+	l = protowire.AppendVarint(l, sessionStart)
+	b := appendEventHead(nil, wallTime, step)
+	b = protowire.AppendTag(b, eventSessionLog, protowire.BytesType)
+	return protowire.AppendBytes(b, l)
 }
 
 // scalarEvent encodes Event{wall_time, step, summary{value{tag,

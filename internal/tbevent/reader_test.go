@@ -81,6 +81,7 @@ type tEvent struct {
 	Step        int64
 	FileVersion *string
 	Summary     *tSummary
+	SessionLog  *int64 // SessionLog.status
 }
 
 type tSummary struct{ Values []tValue }
@@ -177,6 +178,14 @@ func decodeEvent(msg []byte) (tEvent, error) {
 		case f.num == 5 && f.typ == protowire.BytesType:
 			s, err := decodeSummary(f.b)
 			e.Summary = &s
+			return true, err
+		case f.num == 6 && f.typ == protowire.BytesType:
+			var status int64
+			err := walk("SessionLog", f.b, func(f field) (bool, error) {
+				status = int64(f.v)
+				return f.num == 1 && f.typ == protowire.VarintType, nil
+			})
+			e.SessionLog = &status
 			return true, err
 		default:
 			return false, nil

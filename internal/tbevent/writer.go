@@ -114,6 +114,14 @@ func (w *Writer) Image(tag string, step int64, pngData []byte, width, height, ch
 	return w.write("image "+tag, imageEvent(w.wallTime(), step, tag, m, pngData))
 }
 
+// Restart writes the event that makes TensorBoard forget what earlier
+// event files of the run logged at step and later (a SessionLog START at
+// step, as SummaryWriter(purge_step=step) writes it), for a run resumed
+// from a checkpoint taken before step.
+func (w *Writer) Restart(step int64) error {
+	return w.write("restart", restartEvent(w.wallTime(), step))
+}
+
 // Close marks the Writer closed; for a Writer from Create it also syncs
 // the file to disk and closes it. It returns the first write error, if
 // any. Calling Close again returns nil.

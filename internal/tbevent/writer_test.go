@@ -461,3 +461,26 @@ func TestFlushError(t *testing.T) {
 		t.Errorf("NewWriter: %v, want the flush error", err)
 	}
 }
+
+// TestRestart: a resumed run's first event is a SessionLog START at the
+// step from which TensorBoard forgets what earlier files logged.
+func TestRestart(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Restart(4801); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	evs, _, err := decodeFile(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2 || evs[1].Step != 4801 || evs[1].SessionLog == nil || *evs[1].SessionLog != 1 || evs[1].Summary != nil {
+		t.Errorf("events %+v, want file_version then SessionLog START at step 4801", evs)
+	}
+}
