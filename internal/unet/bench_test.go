@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctseg/ctseg/internal/augment"
 	"github.com/ctseg/ctseg/internal/unet"
 	"github.com/ctseg/ctseg/internal/unet/unettest"
 )
@@ -52,7 +53,9 @@ func benchEngine(b *testing.B) *unet.CPU {
 		b.Fatal(err)
 	}
 	m.Init(rand.New(rand.NewPCG(1, 1)))
-	return unet.NewCPU(m, unet.DefaultAdam, 0)
+	e := unet.NewCPU(m, unet.DefaultAdam, 0)
+	b.Cleanup(func() { e.Close() })
+	return e
 }
 
 // BenchmarkTrainStep is one Adam step on a batch of 16 × 7×64×64 (forward,
@@ -69,6 +72,38 @@ func BenchmarkTrainStep(b *testing.B) {
 		if _, err := e.TrainStep(batch); err != nil {
 			b.Fatal(err)
 		}
+	}
+	b.ReportMetric(float64(16*b.N)/b.Elapsed().Seconds(), "samples/s")
+	b.ReportMetric(float64(cpuTime()-c0)/1e6/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(vmHWM()/(1<<20), "peakRSS-MiB")
+}
+
+// BenchmarkTrainStepAugmented is BenchmarkTrainStep on int16 windows
+// that the engine augments (--augmented: flip, offset, scale, rotation and
+// noise), a new transform and noise key each step.
+func BenchmarkTrainStepAugmented(b *testing.B) {
+	e := benchEngine(b)
+	f := unettest.SyntheticBatch(rand.New(rand.NewPCG(2, 2)), 16, 7, 64, 64)
+	batch := unet.Batch{N: f.N, H: f.H, W: f.W, Windows: make([]int16, len(f.Input)), Labels: make([]uint8, len(f.Label)),
+		NoiseSigma: augment.BookNoise}
+	for i, v := range f.Input {
+		batch.Windows[i] = int16(v)
+	}
+	for i, v := range f.Label {
+		batch.Labels[i] = uint8(v)
+	}
+	step := func(i int) {
+		batch.NoiseKey = augment.Key{Seed: 1, Step: uint64(i)}
+		batch.Transform = augment.Augmented.Transform(batch.NoiseKey)
+		if _, err := e.TrainStep(batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	step(0) // build the graph outside the timing
+	b.ResetTimer()
+	c0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		step(i + 1)
 	}
 	b.ReportMetric(float64(16*b.N)/b.Elapsed().Seconds(), "samples/s")
 	b.ReportMetric(float64(cpuTime()-c0)/1e6/float64(b.N), "cpu-ms/op")

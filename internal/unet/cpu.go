@@ -19,7 +19,10 @@ type CPU struct {
 	closed  bool
 }
 
-var _ Tracer = (*CPU)(nil)
+var (
+	_ Tracer    = (*CPU)(nil)
+	_ Augmenter = (*CPU)(nil)
+)
 
 // NewCPU returns a CPU engine over m (whose weights it updates in place)
 // with a fresh Adam; workers <= 0 means GOMAXPROCS goroutines. Every
@@ -77,35 +80,49 @@ func (e *CPU) graph(n, h, w int, train bool) (*net, error) {
 	return nt, nil
 }
 
-// forwardBackward runs the training graph on b and returns the gradients
-// (views of graph buffers, valid until the next run) and the output.
-func (e *CPU) forwardBackward(b Batch) (grads map[string][]float32, prob []float32, loss Loss, err error) {
+// pass is what a training graph run leaves: the gradients and output
+// (views of graph buffers, valid until the next run), the labels it was
+// scored against and the loss.
+type pass struct {
+	grads map[string][]float32
+	prob  []float32
+	label []float32
+	loss  Loss
+}
+
+// forwardBackward runs the training graph on b, augmenting a batch of
+// windows into the graph's input and label buffers.
+func (e *CPU) forwardBackward(b Batch) (pass, error) {
 	if err := b.Check(e.model.Config, true); err != nil {
-		return nil, nil, Loss{}, err
+		return pass{}, err
 	}
 	nt, err := e.graph(b.N, b.H, b.W, true)
 	if err != nil {
-		return nil, nil, Loss{}, err
+		return pass{}, err
 	}
-	copy(nt.input, b.Input)
-	copy(nt.label, b.Label)
+	if b.Augmented() {
+		augmentInto(nt.input, nt.label, b)
+	} else {
+		copy(nt.input, b.Input)
+		copy(nt.label, b.Label)
+	}
 	defer nt.vm.Reset()
 	if err := nt.vm.RunAll(); err != nil {
-		return nil, nil, Loss{}, fmt.Errorf("unet: training step: %w", err)
+		return pass{}, fmt.Errorf("unet: training step: %w", err)
 	}
-	grads = make(map[string][]float32, len(nt.grads))
+	grads := make(map[string][]float32, len(nt.grads))
 	for name, g := range nt.grads {
 		v := g.Value()
 		if v == nil {
-			return nil, nil, Loss{}, fmt.Errorf("unet: no gradient computed for %q", name)
+			return pass{}, fmt.Errorf("unet: no gradient computed for %q", name)
 		}
 		d, ok := v.Data().([]float32)
 		if !ok {
-			return nil, nil, Loss{}, fmt.Errorf("unet: gradient of %q is %T", name, v.Data())
+			return pass{}, fmt.Errorf("unet: gradient of %q is %T", name, v.Data())
 		}
 		grads[name] = d
 	}
-	return grads, nt.prob.out, nt.loss, nil
+	return pass{grads: grads, prob: nt.prob.out, label: nt.label, loss: nt.loss}, nil
 }
 
 // TrainStep runs one training step; see Engine.
@@ -122,19 +139,19 @@ func (e *CPU) TraceStep(b Batch) (StepResult, StepTrace, error) {
 // step runs one training step and, when trace is set, copies out the
 // output and gradients before Adam moves on.
 func (e *CPU) step(b Batch, trace bool) (StepResult, StepTrace, error) {
-	grads, prob, loss, err := e.forwardBackward(b)
+	p, err := e.forwardBackward(b)
 	if err != nil {
 		return StepResult{}, StepTrace{}, err
 	}
-	res := StepResult{Loss: loss.Total, DiceLoss: loss.DiceLoss, Metrics: CountPixels(prob, b.Label, 0.5)}
+	res := StepResult{Loss: p.loss.Total, DiceLoss: p.loss.DiceLoss, Metrics: CountPixels(p.prob, p.label, 0.5)}
 	var tr StepTrace
 	if trace {
-		tr = StepTrace{Prob: append([]float32(nil), prob...), Grads: make(map[string][]float32, len(grads))}
-		for name, g := range grads {
+		tr = StepTrace{Prob: append([]float32(nil), p.prob...), Grads: make(map[string][]float32, len(p.grads))}
+		for name, g := range p.grads {
 			tr.Grads[name] = append([]float32(nil), g...)
 		}
 	}
-	if err := e.adam.Step(grads); err != nil {
+	if err := e.adam.Step(p.grads); err != nil {
 		return StepResult{}, StepTrace{}, err
 	}
 	return res, tr, nil

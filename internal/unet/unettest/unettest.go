@@ -1,8 +1,9 @@
 // Package unettest is the conformance suite of unet.Engine: the checks
 // against PyTorch's book U-Net (training output, loss, gradients, three
-// Adam steps, evaluation), resuming from a state dict, batching, errors
-// and Close, run through the interface alone so that every engine passes
-// the same ones. An engine's test calls Conformance with a constructor:
+// Adam steps, evaluation), resuming from a state dict, batching, errors,
+// Close and augmentation (against PyTorch's affine_grid and grid_sample,
+// through unet.Augmenter), run through the interface alone so that every
+// engine passes the same ones. An engine's test calls Conformance with a constructor:
 //
 //	func TestConformance(t *testing.T) {
 //		unettest.Conformance(t, func(t *testing.T, m *unet.Model, opt unet.AdamConfig) unet.Engine {
@@ -42,6 +43,7 @@ func Conformance(t *testing.T, newEngine NewEngine) {
 	t.Run("Errors", func(t *testing.T) { errorCases(t, newEngine) })
 	t.Run("Close", func(t *testing.T) { closeCase(t, newEngine) })
 	t.Run("BookCheckpoint", func(t *testing.T) { bookCheckpoint(t, newEngine) })
+	t.Run("Augment", func(t *testing.T) { augmentation(t, newEngine) })
 }
 
 // open makes an engine of the book's configuration, initialised from the
