@@ -7,13 +7,14 @@ import (
 
 	"github.com/ctseg/ctseg/format"
 	"github.com/ctseg/ctseg/internal/geom"
+	"github.com/ctseg/ctseg/internal/luna"
 	"github.com/ctseg/ctseg/internal/metaimage"
 	"github.com/ctseg/ctseg/internal/sharedtest"
 )
 
 // benchSeries writes two 512×512×80 series made of real CT slices (the
 // shared .raw series, repeated) and lists them.
-func benchSeries(b *testing.B) []series {
+func benchSeries(b *testing.B) []luna.Series {
 	b.Helper()
 	src, err := metaimage.ReadFile(filepath.Join(sharedtest.LunaDir(b), "subset0",
 		"1.3.6.1.4.1.14519.5.2.1.6279.6001.179049373636438705059720603192.mhd"))
@@ -23,13 +24,13 @@ func benchSeries(b *testing.B) []series {
 	dir := b.TempDir()
 	img := &metaimage.Image{Size: [3]int{512, 512, 80}, Geometry: geom.Geometry{Spacing: [3]float64{1, 1, 1}, Direction: geom.Identity}}
 	img.HU = append(append([]int16(nil), src.HU...), src.HU...)
-	var list []series
+	var list []luna.Series
 	for _, uid := range []string{"1.1", "1.2"} {
 		path := filepath.Join(dir, uid+".mhd")
 		if err := metaimage.WriteFile(path, img, metaimage.WriteOptions{}); err != nil {
 			b.Fatal(err)
 		}
-		list = append(list, series{uid: uid, path: path})
+		list = append(list, luna.Series{UID: uid, Path: path})
 	}
 	b.SetBytes(int64(len(list) * 2 * len(img.HU)))
 	return list

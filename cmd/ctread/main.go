@@ -12,12 +12,16 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/ctseg/ctseg/format"
 	"github.com/ctseg/ctseg/internal/cliutil"
+	"github.com/ctseg/ctseg/internal/luna"
 	"github.com/ctseg/ctseg/internal/progress"
+	"github.com/ctseg/ctseg/internal/shard"
 )
 
 func main() { cliutil.Run(newApp()) }
@@ -48,28 +52,34 @@ func newApp() *cli.App {
 	}
 }
 
+// selection is what the selection flags ask for.
+type selection struct {
+	luna.Selection
+	shard shard.Shard
+}
+
 // parseSelection checks the selection flags.
 func parseSelection(c *cli.Context) (selection, error) {
-	sel := selection{uids: splitCommas(c.StringSlice("series")), split: c.String("split"), valStride: c.Int("val-stride")}
+	sel := selection{Selection: luna.Selection{UIDs: splitCommas(c.StringSlice("series")), Split: c.String("split"), ValStride: c.Int("val-stride")}}
 	// An empty list (`--series "$UIDS"` with UIDS unset) would mean "no
 	// filter" and quietly read every series on disk.
-	if c.IsSet("series") && len(sel.uids) == 0 {
+	if c.IsSet("series") && len(sel.UIDs) == 0 {
 		return sel, errors.New("--series: empty list of series uids")
 	}
-	if err := parseSplit(sel.split, sel.valStride); err != nil {
+	if err := sel.Check(); err != nil {
 		return sel, err
 	}
-	if c.IsSet("val-stride") && sel.split == "all" {
+	if c.IsSet("val-stride") && sel.Split == "all" {
 		return sel, errors.New("--val-stride needs --split train or val")
 	}
 	var err error
-	if sel.subsets, err = parseSubsets(c.StringSlice("subset")); err != nil {
+	if sel.Subsets, err = parseSubsets(c.StringSlice("subset")); err != nil {
 		return sel, err
 	}
-	if c.IsSet("subset") && len(sel.subsets) == 0 {
+	if c.IsSet("subset") && len(sel.Subsets) == 0 {
 		return sel, errors.New("--subset: empty list of subset numbers")
 	}
-	sel.shard, err = resolveShard(c.String("shard"), os.Getenv)
+	sel.shard, err = shard.Resolve(c.String("shard"), os.Getenv)
 	return sel, err
 }
 
@@ -79,6 +89,30 @@ func splitCommas(vals []string) []string {
 	var out []string
 	for _, v := range vals {
 		out = append(out, cliSplit(v)...)
+	}
+	return out
+}
+
+// parseSubsets parses --subset values (each may hold a comma list).
+func parseSubsets(vals []string) ([]int, error) {
+	var out []int
+	for _, f := range splitCommas(vals) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 0 {
+			return nil, errors.New("--subset " + strconv.Quote(f) + ": want a subset number such as 0 or 0,1,2")
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// cliSplit splits a comma list, trimming blanks and dropping empty items.
+func cliSplit(v string) []string {
+	var out []string
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
 	}
 	return out
 }
@@ -97,14 +131,16 @@ func run(c *cli.Context) error {
 	}
 	quiet := c.Bool("quiet")
 	warn := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "ctread: warning: "+format+"\n", args...) }
-	all, err := discover(dir)
+	all, err := luna.Discover(dir)
 	if err != nil {
 		return err
 	}
-	list, warnings, err := sel.apply(dir, all)
+	list, warnings, err := sel.Apply(dir, all)
 	if err != nil {
 		return err
 	}
+	// An empty shard is fine: there may be more machines than series.
+	list = shard.Part(sel.shard, list)
 	for _, w := range warnings {
 		warn("%s", w)
 	}
@@ -119,9 +155,9 @@ func run(c *cli.Context) error {
 
 // printList writes "uid<TAB>header path" per series. A failed write (a
 // full disk) fails the run rather than leaving a silently short list.
-func printList(w io.Writer, list []series) error {
+func printList(w io.Writer, list []luna.Series) error {
 	for _, s := range list {
-		if _, err := fmt.Fprintf(w, "%s\t%s\n", s.uid, s.path); err != nil {
+		if _, err := fmt.Fprintf(w, "%s\t%s\n", s.UID, s.Path); err != nil {
 			return fmt.Errorf("--list: %w", err)
 		}
 	}
@@ -129,7 +165,7 @@ func printList(w io.Writer, list []series) error {
 }
 
 // write reads the series and writes the stream.
-func write(c *cli.Context, list []series, warn logger) error {
+func write(c *cli.Context, list []luna.Series, warn logger) error {
 	out, err := cliutil.CreateOutput(c, format.KindCT)
 	if err != nil {
 		return err

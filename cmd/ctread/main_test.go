@@ -11,6 +11,7 @@ import (
 
 	"github.com/ctseg/ctseg/format"
 	"github.com/ctseg/ctseg/internal/geom"
+	"github.com/ctseg/ctseg/internal/luna"
 	"github.com/ctseg/ctseg/internal/metaimage"
 	"github.com/ctseg/ctseg/internal/sharedtest"
 	"github.com/ctseg/ctseg/internal/streamtest"
@@ -184,40 +185,6 @@ func TestShardsUnionIsUnsharded(t *testing.T) {
 	}
 }
 
-func TestShardFromEnvironment(t *testing.T) {
-	cases := []struct {
-		env  map[string]string
-		want string // "I/N", or an error substring prefixed by "!"
-	}{
-		{map[string]string{}, "0/1"},
-		{map[string]string{"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_COUNT": "10"}, "3/10"},
-		{map[string]string{"SLURM_ARRAY_TASK_ID": "4", "SLURM_ARRAY_TASK_COUNT": "10", "SLURM_ARRAY_TASK_MIN": "1"}, "3/10"},
-		{map[string]string{"SLURM_ARRAY_TASK_ID": "6", "SLURM_ARRAY_TASK_COUNT": "5", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_STEP": "2"}, "3/5"},
-		{map[string]string{"SLURM_ARRAY_TASK_ID": "3"}, "!SLURM_ARRAY_TASK_COUNT"},
-		{map[string]string{"SLURM_ARRAY_TASK_ID": "12", "SLURM_ARRAY_TASK_COUNT": "10"}, "!want I/N"},
-		{map[string]string{"SLURM_ARRAY_TASK_ID": "x", "SLURM_ARRAY_TASK_COUNT": "10"}, "!not a number"},
-		{map[string]string{"JOB_COMPLETION_INDEX": "2", "CTSEG_SHARD_COUNT": "4"}, "2/4"},
-		{map[string]string{"JOB_COMPLETION_INDEX": "2"}, "!CTSEG_SHARD_COUNT is not"},
-	}
-	for _, c := range cases {
-		s, err := shardFromEnv(func(k string) string { return c.env[k] })
-		if strings.HasPrefix(c.want, "!") {
-			if err == nil || !strings.Contains(err.Error(), c.want[1:]) {
-				t.Errorf("%v: error %v, want %q", c.env, err, c.want[1:])
-			}
-			continue
-		}
-		if err != nil || s.String() != c.want {
-			t.Errorf("%v: shard %v, err %v; want %s", c.env, s, err, c.want)
-		}
-	}
-	// --shard wins over the environment.
-	s, err := resolveShard("1/2", func(string) string { return "7" })
-	if err != nil || s.String() != "1/2" {
-		t.Errorf("--shard 1/2 gave %v, %v", s, err)
-	}
-}
-
 func TestShardFromSlurmInRun(t *testing.T) {
 	clearShardEnv(t)
 	dir := makeTree(t)
@@ -287,25 +254,6 @@ func TestListWriteError(t *testing.T) {
 	err := app.Run([]string{"ctread", "--data", dir, "--list"})
 	if err == nil || !strings.Contains(err.Error(), "--list: no space left") {
 		t.Errorf("--list to a full disk: error %v, want a write error", err)
-	}
-}
-
-// The empty-split warning counts the series the other flags selected, not
-// every series on disk.
-func TestEmptySplitWarningCount(t *testing.T) {
-	dir := makeTree(t)
-	all, err := discover(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sel := selection{subsets: []int{1}, split: "val", valStride: 10}
-	list, warnings, err := sel.apply(dir, all)
-	if err != nil || len(list) != 0 {
-		t.Fatalf("apply: %v, %v; want an empty selection", list, err)
-	}
-	want := "holds none of the 2 selected series"
-	if len(warnings) != 1 || !strings.Contains(warnings[0], want) {
-		t.Errorf("warnings %q, want one containing %q", warnings, want)
 	}
 }
 
@@ -387,13 +335,13 @@ func (p *pointerSink) Write(r format.Record) error {
 // series, the voxels live in at most two buffers.
 func TestReadAheadRecyclesTwoBuffers(t *testing.T) {
 	dir := t.TempDir()
-	var list []series
+	var list []luna.Series
 	for i := 0; i < 6; i++ {
 		path := filepath.Join(dir, fmt.Sprintf("1.%d.mhd", i))
 		if err := metaimage.WriteFile(path, phantomImage(0), metaimage.WriteOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		list = append(list, series{uid: fmt.Sprintf("1.%d", i), path: path})
+		list = append(list, luna.Series{UID: fmt.Sprintf("1.%d", i), Path: path})
 	}
 	p := &pointerSink{bufs: map[*int16]bool{}}
 	if _, err := copyAll(list, p, false, t.Logf, func() {}); err != nil {

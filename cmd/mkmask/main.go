@@ -8,22 +8,23 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"path/filepath"
-	"sync"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/ctseg/ctseg/format"
 	"github.com/ctseg/ctseg/internal/bigbuf"
 	"github.com/ctseg/ctseg/internal/cliutil"
+	"github.com/ctseg/ctseg/internal/ctmask"
 	"github.com/ctseg/ctseg/internal/luna"
 	"github.com/ctseg/ctseg/internal/mask"
 	"github.com/ctseg/ctseg/internal/progress"
+	"github.com/ctseg/ctseg/internal/readahead"
 )
 
 func main() { cliutil.Run(newApp()) }
@@ -63,7 +64,7 @@ func run(c *cli.Context) error {
 	}
 	in := cliutil.OpenInput(c, format.KindCT)
 	// The HU stays compressed, but for the frames the masks read, and goes
-	// on as it came. Frames hold little-endian int16s, which lazyHU
+	// on as it came. Frames hold little-endian int16s, which lazyhu
 	// decompresses straight into its volume: on other hosts the reader
 	// converts whole CTs.
 	in.SetLazy(bigbuf.LittleEndian)
@@ -82,7 +83,7 @@ func run(c *cli.Context) error {
 }
 
 // newMasker checks the flags and loads the CSV files they name.
-func newMasker(c *cli.Context) (*masker, error) {
+func newMasker(c *cli.Context) (*ctmask.Masker, error) {
 	th := c.Float64("threshold")
 	if math.IsNaN(th) || math.IsInf(th, 0) {
 		return nil, fmt.Errorf("--threshold %v: must be a finite number of HU", th)
@@ -96,12 +97,8 @@ func newMasker(c *cli.Context) (*masker, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &masker{threshold: th, pngDir: c.String("png"), warn: os.Stderr}
-	m.hu.verify = c.Bool("verify")
-	if err := m.load(annPath, candPath); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return ctmask.New(annPath, candPath, ctmask.Options{Threshold: th, PNGDir: c.String("png"), Verify: c.Bool("verify"),
+		Warn: func(format string, args ...any) { fmt.Fprintf(os.Stderr, "mkmask: warning: "+format+"\n", args...) }})
 }
 
 // csvPaths resolves the annotation and candidate files from the flags.
@@ -117,105 +114,62 @@ func csvPaths(dir, annFlag, candFlag string, candSet bool) (annPath, candPath st
 			return "", "", fmt.Errorf("--data: %w", err)
 		}
 	}
-	candPath, err = candidatesPath(dir, candFlag, candSet)
-	return annPath, candPath, err
+	switch {
+	case candSet && candFlag == "":
+		return "", "", errors.New("--candidates: empty file name")
+	case candSet:
+		return annPath, candFlag, nil
+	}
+	if candPath, err = luna.CandidatesPath(dir); err != nil {
+		return "", "", fmt.Errorf("--data: %w", err)
+	}
+	return annPath, candPath, nil
 }
 
-// candidatesPath is --candidates when given, else DIR/candidates.csv when
-// it exists, else "".
-func candidatesPath(dir, flag string, set bool) (string, error) {
-	switch {
-	case set && flag == "":
-		return "", errors.New("--candidates: empty file name")
-	case set:
-		return flag, nil
-	case dir == "":
-		return "", nil
-	}
-	p := filepath.Join(dir, luna.CandidatesFile)
-	_, err := os.Stat(p)
-	switch {
-	case err == nil:
-		return p, nil
-	case errors.Is(err, os.ErrNotExist):
-		return "", nil
-	}
-	return "", fmt.Errorf("--data: %w", err)
+// record is one CT record of the input and its 1-based number.
+type record struct {
+	ct *format.CT
+	n  int
 }
 
 // maskAll reads CT records, masks them and writes them on, in order. The
 // next record is decoded while the current one is masked and encoded, so
 // the two halves of the stream codec run side by side (two CTs and one
 // mask are live at a time).
-func maskAll(in *cliutil.Input, w *format.Writer, m *masker, meter *progress.Meter) error {
-	cts, stop := readAhead(in)
-	defer stop()
-	for it := range cts {
-		if it.err != nil {
-			return it.err
+func maskAll(in *cliutil.Input, w *format.Writer, m *ctmask.Masker, meter *progress.Meter) error {
+	n := 0
+	cts := readahead.Start(1, func(context.Context) (record, error) {
+		n++
+		rec, err := in.Next()
+		if err != nil {
+			return record{}, err
 		}
-		if err := m.apply(it.ct); err != nil {
-			return fmt.Errorf("input record %d (series %s): %w", it.n, it.ct.SeriesUID, err)
+		ct, ok := rec.(*format.CT)
+		if !ok {
+			return record{}, fmt.Errorf("input record %d: %s record, want a CT", n, rec.Kind())
 		}
-		if err := w.Write(it.ct); err != nil {
-			return fmt.Errorf("input record %d (series %s): %w", it.n, it.ct.SeriesUID, err)
+		return record{ct, n}, nil
+	})
+	// Stopped before the input is closed: the goroutine reads from it.
+	defer cts.Stop()
+	for {
+		r, err := cts.Next()
+		if errors.Is(err, io.EOF) {
+			break
 		}
-		m.recycle(it.ct) // Write has handed the bytes to the compressor
-		in.Recycle(it.ct)
+		if err != nil {
+			return err
+		}
+		if err := m.Apply(r.ct); err != nil {
+			return fmt.Errorf("input record %d (series %s): %w", r.n, r.ct.SeriesUID, err)
+		}
+		if err := w.Write(r.ct); err != nil {
+			return fmt.Errorf("input record %d (series %s): %w", r.n, r.ct.SeriesUID, err)
+		}
+		m.Recycle(r.ct) // Write has handed the bytes to the compressor
+		in.Recycle(r.ct)
 		meter.Add(1)
 	}
-	m.warnUnmatched()
+	m.WarnUnmatched()
 	return nil
-}
-
-// item is one input record, or the error that ended the input.
-type item struct {
-	ct  *format.CT
-	n   int // 1-based record number in the input
-	err error
-}
-
-// readAhead reads CT records in a goroutine, one ahead of the consumer.
-// stop makes the goroutine quit and waits for it, so that the input can be
-// closed safely afterwards.
-func readAhead(in *cliutil.Input) (<-chan item, func()) {
-	out := make(chan item)
-	quit := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(out)
-		for n := 1; ; n++ {
-			it := next(in, n)
-			if it.err == io.EOF {
-				return
-			}
-			select {
-			case out <- it:
-			case <-quit:
-				return
-			}
-			if it.err != nil {
-				return
-			}
-		}
-	}()
-	return out, func() { close(quit); wg.Wait() }
-}
-
-// next reads record n, which must be a CT.
-func next(in *cliutil.Input, n int) item {
-	rec, err := in.Next()
-	if errors.Is(err, io.EOF) {
-		return item{err: io.EOF}
-	}
-	if err != nil {
-		return item{err: err}
-	}
-	ct, ok := rec.(*format.CT)
-	if !ok {
-		return item{err: fmt.Errorf("input record %d: %s record, want a CT", n, rec.Kind())}
-	}
-	return item{ct: ct, n: n}
 }

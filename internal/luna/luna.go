@@ -1,6 +1,8 @@
-// Package luna reads the LUNA16 list files (the nodule annotations, the
-// candidate list, the excluded findings and the series list) and holds the
-// train/validation split rule of SPEC.md ("Data on disk", "Crops/Split").
+// Package luna holds the LUNA16 layout: it finds the CT series of a data
+// directory and selects among them (uids, subsets, the split), reads the
+// list files (the nodule annotations, the candidate list, the excluded
+// findings and the series list) and holds the train/validation split rule
+// of SPEC.md ("Data on disk", "Crops/Split").
 //
 // Files are read by column name from their header, so extra or reordered
 // columns are fine; a missing needed column, a malformed number or a row

@@ -1,51 +1,73 @@
-package main
+// Package ctmask masks CT records by the LUNA16 nodule lists: it joins the
+// annotations and the candidate list to each record's series, turns their
+// centres from xyz (mm) into voxels, builds the nodule mask (package mask,
+// SPEC.md "Nodule mask"), keeps the nodules and candidates that lie in
+// the volume, and can write check images of the masked slices. It is
+// mkmask's work; see docs/mkmask.md.
+package ctmask
 
 import (
 	"fmt"
-	"io"
 
 	"github.com/ctseg/ctseg/format"
 	"github.com/ctseg/ctseg/internal/bigbuf"
 	"github.com/ctseg/ctseg/internal/geom"
+	"github.com/ctseg/ctseg/internal/lazyhu"
 	"github.com/ctseg/ctseg/internal/luna"
 	"github.com/ctseg/ctseg/internal/mask"
 )
 
-// masker holds what every CT record needs: the lists by series and the
-// options.
-type masker struct {
-	threshold  float64
-	pngDir     string // "" for no PNGs
-	warn       io.Writer
+// Options are a Masker's settings.
+type Options struct {
+	Threshold float64 // HU a voxel must exceed to be in a nodule
+	PNGDir    string  // where to write check images (WritePNGs); "" for none
+	Verify    bool    // decompress and check all of every CT (lazyhu.Loader.Verify)
+	// Warn prints a warning (a line without its end); nil drops them.
+	Warn func(format string, args ...any)
+}
+
+// Masker masks one CT record after another: it holds what every record
+// needs, the lists by series and the options, and the buffers it reuses.
+type Masker struct {
+	opt        Options
 	nodules    map[string][]luna.Annotation
 	candidates map[string][]luna.Candidate // class 0 only; a key for every series of the file
 	// The list files, and the stream's series and whether each file named
-	// any of them, for the warning at the end (warnUnmatched).
+	// any of them, for the warning at the end (WarnUnmatched).
 	annPath, candPath       string
 	series                  map[string]bool
 	annMatched, candMatched bool
-	hu                      lazyHU
-	// last is the mask of the CT written last, cleared by recycle for
+	hu                      lazyhu.Loader
+	// last is the mask of the CT written last, cleared by Recycle for
 	// the next CT; spare is the cleared buffer.
 	last  *mask.Result
 	spare []uint8
 }
 
-// recycle clears the mask of a CT that is no longer used (written to the
+// New reads the nodule list annPath and, when candPath is not "", the
+// class-0 rows of the candidate list, for a Masker with options o.
+func New(annPath, candPath string, o Options) (*Masker, error) {
+	m := &Masker{opt: o}
+	m.hu.Verify = o.Verify
+	if m.opt.Warn == nil {
+		m.opt.Warn = func(string, ...any) {}
+	}
+	return m, m.load(annPath, candPath)
+}
+
+// Recycle clears the mask of a CT that is no longer used (written to the
 // output), to be reused for the next CT: on some machines touching fresh
 // memory costs more than the whole mask computation, and clearing only the
 // boxes costs nothing next to clearing the whole buffer.
-func (m *masker) recycle(ct *format.CT) {
+func (m *Masker) Recycle(ct *format.CT) {
 	if m.last != nil {
 		m.spare, m.last = m.last.Clear(), nil
 	}
-	m.hu.frames = nil // the reader reuses their buffers
+	m.hu.Release() // the reader reuses the frames' buffers
 	ct.Mask = nil
 }
 
-// load reads the nodule list and, when candPath is not "", the class-0
-// rows of the candidate list.
-func (m *masker) load(annPath, candPath string) error {
+func (m *Masker) load(annPath, candPath string) error {
 	ann, err := luna.LoadAnnotations(annPath)
 	if err != nil {
 		return err
@@ -74,7 +96,7 @@ func (m *masker) load(annPath, candPath string) error {
 
 // note records that the stream holds series uid, and whether the list
 // files name it.
-func (m *masker) note(uid string) {
+func (m *Masker) note(uid string) {
 	if m.series == nil {
 		m.series = map[string]bool{}
 	}
@@ -87,32 +109,34 @@ func (m *masker) note(uid string) {
 	}
 }
 
-// warnUnmatched warns, once at the end of the stream, about a list file
+// WarnUnmatched warns, once at the end of the stream, about a list file
 // that names none of the stream's series. Each series alone may well have
 // no nodules, but a file that matches none of them is most likely the
 // wrong file (another data set's list, a stale copy), and every mask then
 // comes out empty without a word.
-func (m *masker) warnUnmatched() {
+func (m *Masker) WarnUnmatched() {
 	n := len(m.series)
 	if n == 0 {
 		return
 	}
 	if !m.annMatched {
-		fmt.Fprintf(m.warn, "mkmask: warning: none of the %d series in the stream appear in %s: every mask is empty\n", n, m.annPath)
+		m.opt.Warn("none of the %d series in the stream appear in %s: every mask is empty", n, m.annPath)
 	}
 	if m.candPath != "" && !m.candMatched {
-		fmt.Fprintf(m.warn, "mkmask: warning: none of the %d series in the stream appear in %s: no record has non-nodule candidates\n", n, m.candPath)
+		m.opt.Warn("none of the %d series in the stream appear in %s: no record has non-nodule candidates", n, m.candPath)
 	}
 }
 
-// apply replaces the mask, positive indexes, nodules and candidates of ct
-// (any it had are dropped, so a stream can be masked again).
-func (m *masker) apply(ct *format.CT) error {
+// Apply replaces the mask, positive indexes, nodules and candidates of ct
+// (any it had are dropped, so a stream can be masked again), and writes
+// its check images when Options.PNGDir is set. The mask stays the
+// Masker's until Recycle.
+func (m *Masker) Apply(ct *format.CT) error {
 	m.note(ct.SeriesUID)
 	if err := ct.Geometry.Validate(); err != nil {
 		return fmt.Errorf("CT record has no usable geometry: %w", err)
 	}
-	vol, err := m.hu.volume(ct)
+	vol, err := m.hu.Volume(ct)
 	if err != nil {
 		return err
 	}
@@ -129,13 +153,13 @@ func (m *masker) apply(ct *format.CT) error {
 	for i, n := range nodules {
 		centers[i] = n.CenterIRC
 	}
-	res, err := mask.BuildInto(m.spare, vol, centers, m.threshold)
+	res, err := mask.BuildInto(m.spare, vol, centers, m.opt.Threshold)
 	if err != nil {
 		return err
 	}
 	m.spare, m.last = nil, res
 	for _, i := range res.Outside {
-		fmt.Fprintf(m.warn, "mkmask: warning: series %s: nodule at xyz %v (voxel %v) lies outside the volume %v: skipped\n",
+		m.opt.Warn("series %s: nodule at xyz %v (voxel %v) lies outside the volume %v: skipped",
 			ct.SeriesUID, nodules[i].CenterXYZ, nodules[i].CenterIRC, ct.Shape)
 	}
 	ct.Mask = res.Mask
@@ -144,15 +168,15 @@ func (m *masker) apply(ct *format.CT) error {
 	if err := m.attachCandidates(ct, vol); err != nil {
 		return err
 	}
-	if m.pngDir != "" {
-		return writePNGs(m.pngDir, ct, vol, res.Boxes)
+	if m.opt.PNGDir != "" {
+		return WritePNGs(m.opt.PNGDir, ct, vol, res.Boxes)
 	}
 	return nil
 }
 
 // attachCandidates sets the class-0 candidates of the series that lie in
 // the volume, warning about the others.
-func (m *masker) attachCandidates(ct *format.CT, vol mask.Volume) error {
+func (m *Masker) attachCandidates(ct *format.CT, vol mask.Volume) error {
 	cands, err := toCandidates(ct.Geometry, m.candidates[ct.SeriesUID], func(c luna.Candidate) format.Candidate {
 		return format.Candidate{CenterXYZ: c.CenterXYZ}
 	})
@@ -161,7 +185,7 @@ func (m *masker) attachCandidates(ct *format.CT, vol mask.Volume) error {
 	}
 	ct.Candidates = inside(vol, cands)
 	if out := len(cands) - len(ct.Candidates); out > 0 {
-		fmt.Fprintf(m.warn, "mkmask: warning: series %s: %d of %d non-nodule candidates lie outside the volume %v: skipped\n",
+		m.opt.Warn("series %s: %d of %d non-nodule candidates lie outside the volume %v: skipped",
 			ct.SeriesUID, out, len(cands), ct.Shape)
 	}
 	return nil

@@ -1,4 +1,10 @@
-package main
+// Package lazyhu gives a CT record's HU as a mask volume (mask.Volume)
+// read on demand from the compressed frames the stream brought it in
+// (format.Frames): a mask reads a few thousand voxels of a CT's tens of
+// millions, so only the starts of the frames that hold them are
+// decompressed, each once, and the record goes on with its frames as they
+// came. See docs/mkmask.md "Cost".
+package lazyhu
 
 import (
 	"fmt"
@@ -8,18 +14,18 @@ import (
 	"github.com/ctseg/ctseg/internal/mask"
 )
 
-// lazyHU is a CT's HU read on demand from the frames the stream brought
-// it in (format.Frames): a mask reads a few thousand voxels of a CT's
-// tens of millions, so mkmask decompresses only the starts of the frames
-// that hold them, each once, and writes the CT on with its frames as they
-// came.
-type lazyHU struct {
+// Loader makes the volumes of one CT after another, reusing its buffer.
+// Its zero value is ready to use.
+type Loader struct {
+	// Verify makes Volume decompress all of every CT and check it
+	// against its checksums (mkmask --verify).
+	Verify bool
+
 	frames *format.Frames
 	hu     []int16         // laid out as the CT; only loaded bytes are valid
 	loaded map[int64]int64 // frame start → bytes loaded from there (bytes)
 	margin int64           // bytes loaded past what is asked for
 	buf    []int16         // the volume buffer, kept for the next CT
-	verify bool            // decompress and check all of every CT (--verify)
 }
 
 // marginRows is how many rows past a voxel asked for are loaded with it.
@@ -30,11 +36,11 @@ type lazyHU struct {
 // decompressing the slice's start again.
 const marginRows = 64
 
-// volume returns ct's voxels as a mask volume: the HU itself when the
+// Volume returns ct's voxels as a mask volume: the HU itself when the
 // record brought it decompressed, else a volume that loads frames as the
-// mask reads them (all of them at once with verify, checking each against
-// its checksum).
-func (l *lazyHU) volume(ct *format.CT) (mask.Volume, error) {
+// mask reads them (all of them at once with Verify, checking each against
+// its checksum). The volume is valid until Release or the next Volume.
+func (l *Loader) Volume(ct *format.CT) (mask.Volume, error) {
 	if ct.HUFrames == nil {
 		return mask.Volume{HU: ct.HU, Shape: ct.Shape}, nil
 	}
@@ -49,7 +55,7 @@ func (l *lazyHU) volume(ct *format.CT) (mask.Volume, error) {
 	if l.loaded == nil {
 		l.loaded = map[int64]int64{}
 	}
-	if l.verify {
+	if l.Verify {
 		// Every frame whole, which checks each against its checksum; then
 		// the volume needs no loading.
 		if _, err := l.frames.ReadAt(bigbuf.AsBytes(l.hu), 0); err != nil {
@@ -60,9 +66,13 @@ func (l *lazyHU) volume(ct *format.CT) (mask.Volume, error) {
 	return mask.Volume{HU: l.hu, Shape: ct.Shape, Load: l.load}, nil
 }
 
+// Release lets go of the frames of the last volume, whose buffers the
+// stream reader reuses.
+func (l *Loader) Release() { l.frames = nil }
+
 // load decompresses what is missing of the voxels hu[lo:hi], from the
 // start of each frame that holds them to margin bytes past them.
-func (l *lazyHU) load(lo, hi int) error {
+func (l *Loader) load(lo, hi int) error {
 	data := bigbuf.AsBytes(l.hu)
 	for off, stop := 2*int64(lo), 2*int64(hi); off < stop; {
 		start, end := l.frames.FrameOf(off)
