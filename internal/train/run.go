@@ -1,0 +1,417 @@
+package train
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ctseg/ctseg/internal/augment"
+	"github.com/ctseg/ctseg/internal/progress"
+	"github.com/ctseg/ctseg/internal/tbevent"
+	"github.com/ctseg/ctseg/internal/tensors"
+	"github.com/ctseg/ctseg/internal/unet"
+)
+
+// ErrStopped reports a run stopped by a signal after saving its state;
+// Stopped.Signal says which.
+var ErrStopped = errors.New("stopped")
+
+// Stopped is the error of a run stopped by a signal.
+type Stopped struct {
+	Signal os.Signal
+	Last   string // the checkpoint to resume from
+}
+
+func (s *Stopped) Error() string {
+	return fmt.Sprintf("stopped by %v; resume with --resume %s", s.Signal, s.Last)
+}
+
+func (s *Stopped) Unwrap() error { return ErrStopped }
+
+// trainer is one run in progress.
+type trainer struct {
+	o        Options
+	st       state
+	eng      unet.Engine
+	crops    *Crops
+	val      *ValSet
+	lay      layout
+	csv      *csvLog
+	tb       map[string]*tbevent.Writer
+	started  time.Time // of this process's training
+	lastSave time.Time
+}
+
+// Run trains as the options say, on the crops src yields (where names the
+// record src returned last, for errors), until o.Epochs are done or a
+// signal arrives on o.Stop.
+func Run(o Options, src RecordSource, where func() string) error {
+	t, err := setup(o)
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	if t.crops, err = LoadCrops(src, t.eng.Config().InChannels, where); err != nil {
+		return err
+	}
+	if t.crops.Skipped > 0 {
+		t.logf("warning: %d non-nodule crops left out (segtrain trains on nodule crops, as the book's pos_list)", t.crops.Skipped)
+	}
+	if err := t.openOutputs(o.Resume != ""); err != nil {
+		return err
+	}
+	t.logf("Starting segtrain, %s", strings.Join(o.Args, " "))
+	t.logf("%d nodule crops of %d series, %d validation slices of %d series; out %s",
+		t.crops.N, len(t.crops.seriesIDs), t.val.Slices, len(t.val.Series), t.lay.out)
+	return t.loop()
+}
+
+// setup checks the options, builds the engine, and restores a resumed
+// run or starts a new one.
+func setup(o Options) (*trainer, error) {
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	var d tensors.Dict
+	st := &state{Epoch: 1, Best: -1}
+	if o.Resume != "" {
+		var out string
+		var err error
+		if d, st, out, err = resumeFrom(o.Resume); err != nil {
+			return nil, err
+		}
+		o.Params, o.Out = st.Params, out
+	}
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	eng, err := newEngine(o)
+	if err != nil {
+		return nil, err
+	}
+	t := &trainer{o: o, st: *st, eng: eng, started: time.Now()}
+	t.lastSave = t.started
+	if err := t.start(d); err != nil {
+		eng.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// start loads the weights (resumed, or --init-weights), names the run's
+// files and opens the validation stream.
+func (t *trainer) start(resumed tensors.Dict) error {
+	switch {
+	case resumed != nil:
+		if err := t.eng.LoadStateDict(resumed); err != nil {
+			return fmt.Errorf("--resume %s: %w", t.o.Resume, err)
+		}
+	case t.o.InitWeights != "":
+		if err := initWeights(t.o.InitWeights, t.eng); err != nil {
+			return err
+		}
+	}
+	if resumed == nil {
+		t.st.Params, t.st.Stamp = t.o.Params, t.started.Format(TimeFormat)
+	}
+	out := t.o.Out
+	if out == "" {
+		out = filepath.Join("runs", t.o.TBPrefix)
+	}
+	t.lay = layout{out: out, stamp: t.st.Stamp, comment: t.st.Params.Comment}
+	var err error
+	t.val, err = OpenValSet(t.o.Val, t.eng.Config())
+	return err
+}
+
+// newEngine builds the model on the device the options name, with fresh
+// weights drawn from the seed.
+func newEngine(o Options) (unet.Engine, error) {
+	if o.Device != "cpu" {
+		return nil, fmt.Errorf("--device %s: this segtrain has only the CPU engine (the CUDA engine is built with -tags ctseg_cuda)", o.Device)
+	}
+	m, err := unet.New(unet.BookConfig)
+	if err != nil {
+		return nil, err
+	}
+	m.Init(rand.New(rand.NewPCG(o.Seed, 0x5e67)))
+	adam := unet.DefaultAdam
+	adam.LR = o.LR
+	return unet.NewCPU(m, adam, o.Threads), nil
+}
+
+// openOutputs makes the run's directories, metrics.csv and the two
+// TensorBoard event files. A resumed run's event files start with a
+// restart at the checkpoint, so TensorBoard forgets what the killed
+// process logged after it.
+func (t *trainer) openOutputs(resumed bool) error {
+	if err := os.MkdirAll(filepath.Join(t.lay.out, "models"), 0o755); err != nil {
+		return err
+	}
+	var err error
+	if t.csv, err = openCSV(t.lay.metrics(), resumed, t.st.Samples); err != nil {
+		return err
+	}
+	t.tb = map[string]*tbevent.Writer{}
+	for _, mode := range []string{"trn", "val"} {
+		w, _, err := tbevent.Create(t.lay.events(mode))
+		if err != nil {
+			return err
+		}
+		t.tb[mode] = w
+		if resumed {
+			if err := w.Restart(t.st.Samples + 1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (t *trainer) close() {
+	if t.csv != nil {
+		t.csv.Close()
+	}
+	for _, w := range t.tb {
+		w.Close()
+	}
+	t.eng.Close()
+}
+
+func (t *trainer) logf(format string, args ...any) {
+	fmt.Fprintf(t.o.Log, format+"\n", args...)
+}
+
+// seconds is the training time of the run: before this process, and in it.
+func (t *trainer) seconds() float64 { return t.st.Seconds + time.Since(t.started).Seconds() }
+
+// batches is the number of batches of an epoch: the book's DataLoader over
+// EpochSamples samples, the last batch smaller when they do not divide.
+func (t *trainer) batches() int64 {
+	b := int64(t.st.Params.BatchSize)
+	return (t.st.Params.EpochSamples + b - 1) / b
+}
+
+// loop trains the remaining epochs.
+func (t *trainer) loop() error {
+	for ; t.st.Epoch <= t.o.Epochs; t.st.Epoch, t.st.Batch = t.st.Epoch+1, 0 {
+		e := t.st.Epoch
+		t.logf("E%d Training %d/%d batches of size %d", e, t.batches()-t.st.Batch, t.batches(), t.st.Params.BatchSize)
+		if err := t.epoch(e); err != nil {
+			return err
+		}
+		if err := t.endEpoch(e); err != nil {
+			return err
+		}
+	}
+	t.logf("done: %d epochs, %d samples, %.0f s", t.o.Epochs, t.st.Samples, t.seconds())
+	return nil
+}
+
+// epoch runs the remaining batches of epoch e.
+func (t *trainer) epoch(e int) error {
+	p := t.st.Params
+	smp := NewSampler(p.Seed, e, t.crops.N, t.crops.Rows, t.crops.Cols)
+	meter := progress.New(fmt.Sprintf("segtrain E%d", e), p.EpochSamples, "samples", t.o.Quiet)
+	meter.Add(t.st.Batch * int64(p.BatchSize))
+	bb := newBatchBuilder(t.crops, p)
+	for ; t.st.Batch < t.batches(); t.st.Batch++ {
+		lo := t.st.Batch * int64(p.BatchSize)
+		n := int(min(int64(p.BatchSize), p.EpochSamples-lo))
+		step := uint64(e-1)*uint64(t.batches()) + uint64(t.st.Batch)
+		res, err := t.eng.TrainStep(bb.build(smp, lo, n, step))
+		if err != nil {
+			return fmt.Errorf("epoch %d, batch %d: %w", e, t.st.Batch+1, err)
+		}
+		if math.IsNaN(res.Loss) || math.IsInf(res.Loss, 0) {
+			return fmt.Errorf("epoch %d, batch %d: the loss is %v; stopped (the last good checkpoint is %s)",
+				e, t.st.Batch+1, res.Loss, t.lay.model("last"))
+		}
+		t.st.Tally.Add(res.DiceLoss, res.Metrics)
+		t.st.Samples += int64(n)
+		meter.Add(int64(n))
+		if err := t.between(e); err != nil {
+			return err
+		}
+	}
+	meter.Done()
+	return nil
+}
+
+// between is what happens after a step: a graceful stop, or the rolling
+// checkpoint when it is due. The state names the next batch.
+func (t *trainer) between(e int) error {
+	next := t.st
+	next.Batch++
+	select {
+	case sig := <-t.o.Stop:
+		if err := next.save(t.lay.model("last"), t.eng, t.o.Args, t.seconds()); err != nil {
+			return err
+		}
+		t.logf("Saved model params to %s", t.lay.model("last"))
+		return &Stopped{Signal: sig, Last: t.lay.model("last")}
+	default:
+	}
+	if time.Since(t.lastSave) < t.o.CheckpointEvery {
+		return nil
+	}
+	t.lastSave = time.Now()
+	return next.save(t.lay.model("last"), t.eng, t.o.Args, t.seconds())
+}
+
+// endEpoch logs the epoch's training metrics, validates when due, saves
+// the models and pictures, and the rolling checkpoint for epoch e+1.
+func (t *trainer) endEpoch(e int) error {
+	if err := t.report(e, "trn", t.st.Tally.Summary()); err != nil {
+		return err
+	}
+	next := t.st
+	next.Epoch, next.Batch, next.Tally = e+1, 0, Tally{}
+	if e == 1 || e%t.st.Params.Cadence == 0 {
+		if err := t.validate(e, &next); err != nil {
+			return err
+		}
+	}
+	t.st = next
+	t.st.Epoch-- // the loop moves on
+	t.lastSave = time.Now()
+	return next.save(t.lay.model("last"), t.eng, t.o.Args, t.seconds())
+}
+
+// report logs one mode's metrics: the book's two lines, a metrics.csv row
+// and the TensorBoard scalars at step = samples seen.
+func (t *trainer) report(e int, mode string, s Summary) error {
+	for _, l := range s.LogLines(e, mode) {
+		t.logf("%s", l)
+	}
+	if err := t.csv.add(s.CSVRow(e, mode, t.st.Samples, t.seconds())); err != nil {
+		return err
+	}
+	for _, sc := range s.Scalars() {
+		if err := t.tb[mode].Scalar(sc.Tag, t.st.Samples, sc.Value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validate scores the model on the validation slices (score = recall),
+// saves it (and as the best when its score is at least the best so far:
+// ties go to the later) and draws the pictures.
+func (t *trainer) validate(e int, next *state) error {
+	tally, vimgs, err := t.val.Validate(t.eng)
+	if err != nil {
+		return err
+	}
+	s := tally.Summary()
+	if err := t.report(e, "val", s); err != nil {
+		return err
+	}
+	best := s.Recall >= next.Best
+	if best {
+		next.Best = s.Recall
+	}
+	if err := t.saveModel(next, fmt.Sprint(t.st.Samples), best); err != nil {
+		return err
+	}
+	return t.drawPictures(e, vimgs)
+}
+
+// saveModel writes the validated model and, when best, the best one, and
+// logs their paths and SHA1 as the book does.
+func (t *trainer) saveModel(st *state, which string, best bool) error {
+	paths := []string{t.lay.model(which)}
+	if best {
+		paths = append(paths, t.lay.model("best"))
+	}
+	for _, p := range paths {
+		if err := st.save(p, t.eng, t.o.Args, t.seconds()); err != nil {
+			return err
+		}
+		t.logf("Saved model params to %s", p)
+	}
+	sum, err := fileSHA1(paths[0])
+	if err != nil {
+		return err
+	}
+	t.logf("SHA1: %s", sum)
+	return nil
+}
+
+func fileSHA1(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha1.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// drawPictures writes the training and validation pictures of a
+// validation epoch (labels too at epoch 1).
+func (t *trainer) drawPictures(e int, vimgs []ValImage) error {
+	trn, err := trainingPictures(t.eng, t.crops, e == 1)
+	if err != nil {
+		return err
+	}
+	var val []picture
+	for _, v := range vimgs {
+		val = append(val, pictures("val", v.Series, v.Slice, v.HU, v.Prob, v.Label, v.Rows, v.Cols, e == 1)...)
+	}
+	if err := writePictures(trn, t.tb["trn"], t.lay.images("trn"), t.st.Samples); err != nil {
+		return fmt.Errorf("pictures: %w", err)
+	}
+	if err := writePictures(val, t.tb["val"], t.lay.images("val"), t.st.Samples); err != nil {
+		return fmt.Errorf("pictures: %w", err)
+	}
+	return nil
+}
+
+// batchBuilder assembles training batches: the samples' windows and
+// labels, augmented by the engine when any augmentation is on.
+type batchBuilder struct {
+	c       *Crops
+	aug     augment.Config
+	augment bool
+	hu      []int16
+	label   []uint8
+}
+
+func newBatchBuilder(c *Crops, p Params) *batchBuilder {
+	return &batchBuilder{c: c, aug: p.Augment, augment: p.Augment != augment.Config{}}
+}
+
+// build cuts samples lo … lo+n−1 of the epoch into a batch for step.
+func (b *batchBuilder) build(smp *Sampler, lo int64, n int, step uint64) unet.Batch {
+	ch, px := b.c.Channels, Window*Window
+	b.hu, b.label = b.hu[:0], b.label[:0]
+	b.hu, b.label = append(b.hu, make([]int16, n*ch*px)...), append(b.label, make([]uint8, n*px)...)
+	for i := 0; i < n; i++ {
+		crop, row, col := smp.Sample(lo + int64(i))
+		b.c.window(crop, row, col, b.hu[i*ch*px:(i+1)*ch*px], b.label[i*px:(i+1)*px])
+	}
+	batch := unet.Batch{N: n, H: Window, W: Window}
+	if b.augment {
+		key := augment.Key{Seed: smp.seed, Step: step}
+		batch.Windows, batch.Labels = b.hu, b.label
+		batch.Transform, batch.NoiseKey, batch.NoiseSigma = b.aug.Transform(key), key, b.aug.Noise
+		return batch
+	}
+	batch.Input, batch.Label = make([]float32, len(b.hu)), floats(b.label)
+	for i, v := range b.hu {
+		batch.Input[i] = float32(v)
+	}
+	return batch
+}
