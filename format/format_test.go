@@ -12,7 +12,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/vmihailenco/msgpack/v5"
 
-	"github.com/ctseg/ctseg/internal/geom"
+	"github.com/ctseg/ctseg/geom"
 )
 
 func testCT(uid string, withMask bool) *CT {

@@ -1,6 +1,6 @@
 package format
 
-import "github.com/ctseg/ctseg/internal/geom"
+import "github.com/ctseg/ctseg/geom"
 
 // Kind names a record kind. A stream holds records of one kind, which its
 // header announces.

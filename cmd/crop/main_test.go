@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/ctseg/ctseg/format"
+	"github.com/ctseg/ctseg/geom"
 	"github.com/ctseg/ctseg/internal/crop"
-	"github.com/ctseg/ctseg/internal/geom"
 	"github.com/ctseg/ctseg/internal/streamtest"
 )
 

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/ctseg/ctseg/format"
-	"github.com/ctseg/ctseg/internal/geom"
+	"github.com/ctseg/ctseg/geom"
 	"github.com/ctseg/ctseg/internal/luna"
 	"github.com/ctseg/ctseg/internal/metaimage"
 	"github.com/ctseg/ctseg/internal/sharedtest"

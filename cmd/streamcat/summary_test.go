@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/ctseg/ctseg/format"
-	"github.com/ctseg/ctseg/internal/geom"
+	"github.com/ctseg/ctseg/geom"
 )
 
 func jsonMap(t *testing.T, s summary) map[string]any {

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/ctseg/ctseg/format"
-	"github.com/ctseg/ctseg/internal/geom"
+	"github.com/ctseg/ctseg/geom"
 	"github.com/ctseg/ctseg/internal/version"
 )
 

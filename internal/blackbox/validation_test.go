@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ctseg/ctseg/format"
-	"github.com/ctseg/ctseg/internal/geom"
+	"github.com/ctseg/ctseg/geom"
 	"github.com/ctseg/ctseg/internal/streamtest"
 )
 

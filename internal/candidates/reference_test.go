@@ -3,7 +3,7 @@ package candidates
 import (
 	"math"
 
-	"github.com/ctseg/ctseg/internal/geom"
+	"github.com/ctseg/ctseg/geom"
 )
 
 // refComponent is what the naive reference computes for one component.

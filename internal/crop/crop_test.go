@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/ctseg/ctseg/format"
-	"github.com/ctseg/ctseg/internal/geom"
+	"github.com/ctseg/ctseg/geom"
 )
 
 // huAt is the phantom's HU at a voxel: a value that differs between

@@ -10,8 +10,8 @@ import (
 	"fmt"
 
 	"github.com/ctseg/ctseg/format"
+	"github.com/ctseg/ctseg/geom"
 	"github.com/ctseg/ctseg/internal/bigbuf"
-	"github.com/ctseg/ctseg/internal/geom"
 	"github.com/ctseg/ctseg/internal/lazyhu"
 	"github.com/ctseg/ctseg/internal/luna"
 	"github.com/ctseg/ctseg/internal/mask"

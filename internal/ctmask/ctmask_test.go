@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/ctseg/ctseg/format"
+	"github.com/ctseg/ctseg/geom"
 	"github.com/ctseg/ctseg/internal/ctmask/ctmasktest"
-	"github.com/ctseg/ctseg/internal/geom"
 )
 
 func TestPhantomMask(t *testing.T) {

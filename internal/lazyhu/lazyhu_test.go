@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/ctseg/ctseg/format"
+	"github.com/ctseg/ctseg/geom"
 	"github.com/ctseg/ctseg/internal/bigbuf"
-	"github.com/ctseg/ctseg/internal/geom"
 	"github.com/ctseg/ctseg/internal/mask"
 )
 

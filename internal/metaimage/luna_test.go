@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/ctseg/ctseg/internal/geom"
+	"github.com/ctseg/ctseg/geom"
 	"github.com/ctseg/ctseg/internal/sharedtest"
 )
 

@@ -106,7 +106,7 @@ func volumes(t *testing.T, dir string) map[string]*metaimage.Image {
 }
 
 // voxelOf maps world xyz to [index, row, col] the way SPEC.md says, written
-// out here independently of internal/geom: round half to even of
+// out here independently of package geom: round half to even of
 // (xyz − origin) / spacing, for the identity direction the files carry.
 func voxelOf(t *testing.T, img *metaimage.Image, xyz []float64) [3]int {
 	t.Helper()

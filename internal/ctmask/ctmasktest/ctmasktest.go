@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/ctseg/ctseg/format"
-	"github.com/ctseg/ctseg/internal/geom"
+	"github.com/ctseg/ctseg/geom"
 )
 
 // Geom is the phantom's geometry: spacing (0.5, 0.8, 2) mm for (x, y,
