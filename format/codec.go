@@ -82,19 +82,42 @@ func encodeCrop(e *enc, c *Crop) {
 }
 
 func encodeSlice(e *enc, s *Slice) {
-	e.mapLen(5)
+	n := 4
+	if s.Label != nil {
+		n++
+	}
+	if s.CT != nil {
+		n += 5
+	}
+	e.mapLen(n)
 	e.str("series_uid", s.SeriesUID)
 	e.int("slice_index", int64(s.SliceIndex))
 	e.int16s("hu", s.Shape[:], s.HU)
-	e.uint8s("label", s.Shape[1:], s.Label)
+	if s.Label != nil {
+		e.uint8s("label", s.Shape[1:], s.Label)
+	}
 	e.ints("padding", paddingInts(s.Padding))
+	if c := s.CT; c != nil {
+		e.ints("ct_shape", c.Shape[:])
+		e.floats("origin", c.Geometry.Origin[:])
+		e.floats("spacing", c.Geometry.Spacing[:])
+		e.floats("direction", c.Geometry.Direction[:])
+		encodeCandidates(e, "nodules", c.Nodules)
+	}
 }
 
 func encodePrediction(e *enc, p *Prediction) {
-	e.mapLen(4)
+	n := 4
+	if p.Logit != nil {
+		n++
+	}
+	e.mapLen(n)
 	e.str("series_uid", p.SeriesUID)
 	e.int("slice_index", int64(p.SliceIndex))
 	e.float32s("prob", p.Shape[:], p.Prob)
+	if p.Logit != nil {
+		e.float32s("logit", p.Shape[:], p.Logit)
+	}
 	e.ints("padding", paddingInts(p.Padding))
 }
 
@@ -238,7 +261,7 @@ func (d *dec) crop() (*Crop, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.Shape, c.HU, c.Label, err = image("crop", hu, label)
+	c.Shape, c.HU, c.Label, err = image("crop", hu, label, false)
 	if err != nil {
 		return nil, err
 	}
@@ -247,8 +270,10 @@ func (d *dec) crop() (*Crop, error) {
 
 // image checks the hu and label tensors of a crop or slice record:
 // hu int16 [channels, rows, cols], label uint8 [rows, cols].
-func image(kind string, hu, label *rawTensor) (shape [3]int, v []int16, l []uint8, err error) {
-	if hu == nil || label == nil {
+// image checks and converts a record's hu and label; a slice's label may
+// be absent (optional).
+func image(kind string, hu, label *rawTensor, optional bool) (shape [3]int, v []int16, l []uint8, err error) {
+	if hu == nil || (label == nil && !optional) {
 		return shape, nil, nil, fmt.Errorf("%s record needs hu and label", kind)
 	}
 	if len(hu.shape) != 3 {
@@ -257,6 +282,9 @@ func image(kind string, hu, label *rawTensor) (shape [3]int, v []int16, l []uint
 	copy(shape[:], hu.shape)
 	if err := hu.as(dtInt16, shape[:]...); err != nil {
 		return shape, nil, nil, fmt.Errorf("hu: %w", err)
+	}
+	if label == nil {
+		return shape, hu.i16, nil, nil
 	}
 	if err := label.as(dtUint8, shape[1:]...); err != nil {
 		return shape, nil, nil, fmt.Errorf("label: %w", err)
@@ -280,6 +308,8 @@ func (d *dec) slice() (*Slice, error) {
 			label, err = d.tensor()
 		case "padding":
 			err = d.padding(&s.Padding)
+		case "ct_shape", "origin", "spacing", "direction", "nodules":
+			err = d.sliceCT(s, k)
 		default:
 			err = d.skip()
 		}
@@ -288,16 +318,37 @@ func (d *dec) slice() (*Slice, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Shape, s.HU, s.Label, err = image("slice", hu, label)
+	s.Shape, s.HU, s.Label, err = image("slice", hu, label, true)
 	if err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
+// sliceCT decodes one of the keys of a slice's CT (format 1.2).
+func (d *dec) sliceCT(s *Slice, k string) error {
+	if s.CT == nil {
+		s.CT = &SliceCT{}
+	}
+	c := s.CT
+	switch k {
+	case "ct_shape":
+		return d.fixedInts(c.Shape[:])
+	case "origin":
+		return d.fixedFloats(c.Geometry.Origin[:])
+	case "spacing":
+		return d.fixedFloats(c.Geometry.Spacing[:])
+	case "direction":
+		return d.fixedFloats(c.Geometry.Direction[:])
+	}
+	var err error
+	c.Nodules, err = d.candidates()
+	return err
+}
+
 func (d *dec) prediction() (*Prediction, error) {
 	p := &Prediction{}
-	var prob *rawTensor
+	var prob, logit *rawTensor
 	err := d.eachKey(func(k string) error {
 		var err error
 		switch k {
@@ -307,6 +358,8 @@ func (d *dec) prediction() (*Prediction, error) {
 			p.SliceIndex, err = d.int()
 		case "prob":
 			prob, err = d.tensor()
+		case "logit":
+			logit, err = d.tensor()
 		case "padding":
 			err = d.padding(&p.Padding)
 		default:
@@ -328,6 +381,12 @@ func (d *dec) prediction() (*Prediction, error) {
 		return nil, fmt.Errorf("prob: %w", err)
 	}
 	p.Prob = prob.f32
+	if logit != nil {
+		if err := logit.as(dtFloat32, p.Shape[:]...); err != nil {
+			return nil, fmt.Errorf("logit: %w", err)
+		}
+		p.Logit = logit.f32
+	}
 	return p, nil
 }
 
@@ -384,8 +443,31 @@ func (s *Slice) check() error {
 	if err := checkUID(s.SeriesUID); err != nil {
 		return err
 	}
-	if err := checkImage(s.Shape, len(s.HU), len(s.Label)); err != nil {
+	nLabel := len(s.Label)
+	if s.Label == nil {
+		nLabel = s.Shape[1] * s.Shape[2] // no label: nothing to mismatch
+	}
+	if err := checkImage(s.Shape, len(s.HU), nLabel); err != nil {
 		return fmt.Errorf("slice %s #%d: %w", s.SeriesUID, s.SliceIndex, err)
+	}
+	if c := s.CT; c != nil {
+		if err := c.check(s.SliceIndex); err != nil {
+			return fmt.Errorf("slice %s #%d: %w", s.SeriesUID, s.SliceIndex, err)
+		}
+	}
+	return nil
+}
+
+// check refuses a slice's CT description that cannot be its CT's.
+func (c *SliceCT) check(slice int) error {
+	if c.Shape[0] <= 0 || c.Shape[1] <= 0 || c.Shape[2] <= 0 {
+		return fmt.Errorf("ct_shape %v must be positive", c.Shape)
+	}
+	if slice < 0 || slice >= c.Shape[0] {
+		return fmt.Errorf("slice index outside ct_shape %v", c.Shape)
+	}
+	if err := c.Geometry.Validate(); err != nil {
+		return fmt.Errorf("geometry: %w", err)
 	}
 	return nil
 }
@@ -393,6 +475,9 @@ func (s *Slice) check() error {
 func (p *Prediction) check() error {
 	if err := checkUID(p.SeriesUID); err != nil {
 		return err
+	}
+	if p.Logit != nil && len(p.Logit) != len(p.Prob) {
+		return fmt.Errorf("prediction %s #%d: %d logits for %d probabilities", p.SeriesUID, p.SliceIndex, len(p.Logit), len(p.Prob))
 	}
 	if p.Shape[0] <= 0 || p.Shape[1] <= 0 || len(p.Prob) != p.Shape[0]*p.Shape[1] {
 		return fmt.Errorf("prediction %s #%d: %d probabilities for shape %v", p.SeriesUID, p.SliceIndex, len(p.Prob), p.Shape)

@@ -93,7 +93,7 @@
 // # Header (tag "header")
 //
 //	magic    string   "ctseg.stream"
-//	version  [major, minor] ints; currently [1, 1]. A reader rejects another
+//	version  [major, minor] ints; currently [1, 2]. A reader rejects another
 //	         major version; minor versions only add keys, which readers
 //	         skip, or hint variants (1.1: "ctsC"), which readers of older
 //	         minor versions read as plain zstd.
@@ -148,15 +148,28 @@
 //	series_uid   string
 //	slice_index  int, the centre slice
 //	hu           int16 tensor [channels, rows, cols], clipped HU
-//	label        uint8 tensor [rows, cols], the mask of the centre slice
+//	label        uint8 tensor [rows, cols], optional (1.2): the mask of
+//	             the centre slice; absent for a CT without a mask
 //	padding      [top, bottom, left, right] rows/cols added to reach a
 //	             multiple of 4; the original image is rows top…rows-bottom
+//	ct_shape     [index, row, col] optional (1.2), with the four keys
+//	             below: the slice's CT as its CT record has it
+//	origin       [x, y, z] optional (1.2), the CT's
+//	spacing      [x, y, z] optional (1.2), the CT's
+//	direction    9 floats, optional (1.2), the CT's
+//	nodules      [candidate] optional (1.2), the CT's annotated nodules
+//
+// A series whose slices arrive as 0…ct_shape[0]−1, in order and
+// together, is a whole CT (crop --val --full-ct).
 //
 // Tag "prediction": model output for one slice.
 //
 //	series_uid   string
 //	slice_index  int
 //	prob         float32 tensor [rows, cols], probabilities in [0, 1]
+//	logit        float32 tensor [rows, cols], optional (1.2): the values
+//	             before the sigmoid, which keep their order where
+//	             probabilities saturate at 1
 //	padding      as in the slice it came from
 //
 // Readers skip keys they do not know. Decoding holds one record at a time,

@@ -184,7 +184,7 @@ func TestErrors(t *testing.T) {
 			b[i-5] ^= 0xff // last mask byte before the key
 			return b
 		}), ErrChecksum, KindCT},
-		{"major version", rewrite(t, good, replace([]byte("version\x92\x01\x01"), []byte("version\x92\x02\x01"))), ErrVersion, KindCT},
+		{"major version", rewrite(t, good, replace([]byte{'v', 'e', 'r', 's', 'i', 'o', 'n', 0x92, 1, byte(Version[1])}, []byte{'v', 'e', 'r', 's', 'i', 'o', 'n', 0x92, 2, byte(Version[1])})), ErrVersion, KindCT},
 		{"wrong kind", good, ErrKind, KindCrop},
 		{"shape mismatch", rewrite(t, good, replace([]byte("shape\x93\x03\x04\x05"), []byte("shape\x93\x03\x04\x06"))), ErrCorrupt, KindCT},
 		{"bad magic", rewrite(t, good, replace([]byte("ctseg.stream"), []byte("ctseg.strean"))), ErrNotStream, KindCT},
@@ -398,5 +398,35 @@ func TestHeaderOfEmptyStream(t *testing.T) {
 	}
 	if h := r.Header(); h == nil || h.Kind != KindSlice || h.Program != "test" {
 		t.Errorf("header after an empty stream: %+v", h)
+	}
+}
+
+// TestFullCTRecordsRoundTrip: format 1.2's slice CT keys, a slice without
+// a label and a prediction's logits read back as written; a slice outside
+// its CT is refused.
+func TestFullCTRecordsRoundTrip(t *testing.T) {
+	ct := testCT("1.2.3", true)
+	s := testSlice()
+	s.Label = nil
+	s.CT = &SliceCT{Shape: ct.Shape, Geometry: ct.Geometry, Nodules: ct.Nodules}
+	got, err := decodeAll(encode(t, KindSlice, s), KindSlice)
+	if err != nil || len(got) != 1 || !reflect.DeepEqual(got[0], s) {
+		t.Errorf("full-CT slice: %v\n%+v\nwant %+v", err, got, s)
+	}
+	p := testPrediction()
+	p.Logit = make([]float32, len(p.Prob))
+	for i := range p.Logit {
+		p.Logit[i] = float32(i) - 8
+	}
+	got, err = decodeAll(encode(t, KindPrediction, p), KindPrediction)
+	if err != nil || len(got) != 1 || !reflect.DeepEqual(got[0], p) {
+		t.Errorf("prediction with logits: %v", err)
+	}
+	bad := *s
+	bad.SliceIndex = ct.Shape[0]
+	var buf bytes.Buffer
+	w, _ := NewWriter(&buf, Header{Kind: KindSlice})
+	if err := w.Write(&bad); err == nil || !strings.Contains(err.Error(), "outside ct_shape") {
+		t.Errorf("slice outside its CT: %v", err)
 	}
 }

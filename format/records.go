@@ -94,8 +94,21 @@ type Slice struct {
 	SliceIndex int
 	Shape      [3]int  // channels, rows, cols (after padding)
 	HU         []int16 // Shape[0]*Shape[1]*Shape[2], clipped to [-1000, 1000]
-	Label      []uint8 // Shape[1]*Shape[2], 0/1
-	Padding    Padding
+	// Label is the mask of the centre slice, Shape[1]*Shape[2], 0/1; nil
+	// for a CT without a mask (an unannotated scan, format 1.2).
+	Label   []uint8
+	Padding Padding
+	// CT describes the slice's CT, for evaluation over whole CTs (format
+	// 1.2); nil in older streams.
+	CT *SliceCT
+}
+
+// SliceCT is what a slice record carries of its CT: the CT record's
+// shape, geometry and annotated nodules.
+type SliceCT struct {
+	Shape    [3]int // index, row, col = z, y, x
+	Geometry geom.Geometry
+	Nodules  []Candidate
 }
 
 // Kind reports KindSlice.
@@ -107,7 +120,11 @@ type Prediction struct {
 	SliceIndex int
 	Shape      [2]int    // rows, cols
 	Prob       []float32 // Shape[0]*Shape[1], in [0, 1]
-	Padding    Padding   // copied from the Slice it was computed from
+	// Logit holds the values before the sigmoid, Shape[0]*Shape[1]; nil
+	// when absent (format 1.2). Probabilities saturate at 1 in float32,
+	// logits keep their order.
+	Logit   []float32
+	Padding Padding // copied from the Slice it was computed from
 }
 
 // Kind reports KindPrediction.

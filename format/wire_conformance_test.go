@@ -73,8 +73,11 @@ func TestWireConformance(t *testing.T) {
 		HU: make([]int16, 32), Mask: make([]uint8, 32), PositiveIndexes: []int{1}, Nodules: []format.Candidate{cand}, Candidates: []format.Candidate{cand}}
 	crop := &format.Crop{SeriesUID: "1.2", Candidate: cand, Shape: [3]int{3, 4, 4}, HU: make([]int16, 48), Label: make([]uint8, 16)}
 	slice := &format.Slice{SeriesUID: "1.2", SliceIndex: 1, Shape: [3]int{3, 4, 4}, HU: make([]int16, 48), Label: make([]uint8, 16)}
+	full := &format.Slice{SeriesUID: "1.2", SliceIndex: 1, Shape: [3]int{3, 4, 4}, HU: make([]int16, 48),
+		CT: &format.SliceCT{Shape: ct.Shape, Geometry: ct.Geometry, Nodules: ct.Nodules}}
 	pred := &format.Prediction{SeriesUID: "1.2", SliceIndex: 1, Shape: [2]int{4, 4}, Prob: make([]float32, 16)}
-	for _, rec := range []format.Record{ct, crop, slice, pred} {
+	withLogit := &format.Prediction{SeriesUID: "1.2", SliceIndex: 1, Shape: [2]int{4, 4}, Prob: make([]float32, 16), Logit: make([]float32, 16)}
+	for _, rec := range []format.Record{ct, crop, slice, full, pred, withLogit} {
 		var buf bytes.Buffer
 		w, err := format.NewWriter(&buf, format.Header{Kind: rec.Kind(), Program: "test", ProgramVersion: "0.0.0", Args: []string{"a"}})
 		if err != nil {

@@ -17,7 +17,7 @@ const Magic = "ctseg.stream"
 // Version is the format version this package writes. Readers accept any
 // minor version of their major version: a minor version only adds keys,
 // which older readers skip.
-var Version = [2]int{1, 1}
+var Version = [2]int{1, 2}
 
 // Header opens a stream: what it holds and who wrote it.
 type Header struct {
