@@ -407,7 +407,7 @@ func TestHeaderOfEmptyStream(t *testing.T) {
 func TestFullCTRecordsRoundTrip(t *testing.T) {
 	ct := testCT("1.2.3", true)
 	s := testSlice()
-	s.Label = nil
+	s.Label, s.SliceIndex = nil, 2
 	s.CT = &SliceCT{Shape: ct.Shape, Geometry: ct.Geometry, Nodules: ct.Nodules}
 	got, err := decodeAll(encode(t, KindSlice, s), KindSlice)
 	if err != nil || len(got) != 1 || !reflect.DeepEqual(got[0], s) {
