@@ -2,6 +2,7 @@
 # ctseg's main job, end to end:
 #   ctread | mkmask | crop          -> training crops     (cached)
 #   ctread | mkmask | crop --val    -> validation slices  (cached)
+#   segtrain --val …                -> a trained model, metrics, TensorBoard events, pictures
 # on $LUNA16_DIR when set, otherwise on a demo data set generated here.
 #
 # Environment (relative paths are taken from the directory the script is run in):
@@ -11,6 +12,8 @@
 #   CTSEG_DEMO_SIZE     demo volume size cols x rows x slices (default 256x256x64; at least
 #                       96x96x8: the training crop is 7×96×96)
 #   CTSEG_VAL_STRIDE    every Nth series is validation (default 10)
+#   CTSEG_TRAIN_EPOCHS  training epochs (default 2)
+#   CTSEG_TRAIN_SAMPLES training samples per epoch (default 1500)
 # Cached streams are reused while the binaries, the arguments and the input
 # files (names, sizes, modification times) are unchanged; the others are
 # deleted. The current streams are linked as $CTSEG_WORK/cache/train.msz and
@@ -128,4 +131,19 @@ log "training crops:    $(streamcat "$train" | wc -l) in $train ($(du -h "$train
 log "validation slices: $(streamcat "$val" | wc -l) in $val ($(du -h "$val" | cut -f1))"
 log "the streams stay at $CACHE/train.msz and $CACHE/val.msz; to look inside:"
 log "  $BIN/streamcat --headers $CACHE/train.msz | less     (--json for JSON lines)"
+
+# Training: a short run by default (CTSEG_TRAIN_EPOCHS × CTSEG_TRAIN_SAMPLES),
+# validated after every epoch; the book trains 20 epochs of 300,000.
+EPOCHS=${CTSEG_TRAIN_EPOCHS:-2}
+SAMPLES=${CTSEG_TRAIN_SAMPLES:-1500}
+RUN=$WORK/runs/demo
+rm -rf "$RUN"
+log "training: segtrain --augmented --epochs $EPOCHS --epoch-samples $SAMPLES --out $RUN"
+segtrain --val "$val" --augmented --epochs "$EPOCHS" --epoch-samples "$SAMPLES" \
+	--validation-cadence 1 --comment demo --out "$RUN" "$train"
+best=$(ls "$RUN"/models/*.best.safetensors)
+log "the model:        $best"
+log "metrics:          $RUN/metrics.csv"
+log "TensorBoard:      tensorboard --logdir $RUN"
+log "pictures:         $RUN/images/{trn,val}/"
 log "done"
