@@ -135,9 +135,6 @@ func (t *trainer) start(resumed tensors.Dict) error {
 // newEngine builds the model on the device the options name, with fresh
 // weights drawn from the seed.
 func newEngine(o Options) (unet.Engine, error) {
-	if o.Device != "cpu" {
-		return nil, fmt.Errorf("--device %s: this segtrain has only the CPU engine (the CUDA engine is built with -tags ctseg_cuda)", o.Device)
-	}
 	m, err := unet.New(unet.BookConfig)
 	if err != nil {
 		return nil, err
@@ -145,7 +142,11 @@ func newEngine(o Options) (unet.Engine, error) {
 	m.Init(rand.New(rand.NewPCG(o.Seed, 0x5e67)))
 	adam := unet.DefaultAdam
 	adam.LR = o.LR
-	return unet.NewCPU(m, adam, o.Threads), nil
+	e, err := unet.NewEngine(o.Device, m, adam, o.Threads)
+	if err != nil {
+		return nil, fmt.Errorf("--device: %w", err)
+	}
+	return e, nil
 }
 
 // openOutputs makes the run's directories, metrics.csv and the two
