@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ctseg/ctseg/format"
 )
 
 var (
@@ -198,4 +200,61 @@ func tensorBytes(t *testing.T, models string) []byte {
 	delete(h, "__metadata__")
 	hj, _ := json.Marshal(h)
 	return append(hj, b[8+n:]...)
+}
+
+// TestSegtrainErrors: every way a user can start segtrain wrongly ends in
+// one line, a non-zero exit and no run directory.
+func TestSegtrainErrors(t *testing.T) {
+	d := trainStreams(t)
+	tmp := t.TempDir()
+	empty := writeStream(t, filepath.Join(tmp, "empty.msz"), format.KindCrop)
+	neg := &format.Crop{SeriesUID: "1.2.3", Shape: [3]int{7, 96, 96}, HU: make([]int16, 7*96*96), Label: make([]uint8, 96*96)}
+	negatives := writeStream(t, filepath.Join(tmp, "negatives.msz"), format.KindCrop, neg)
+	out := filepath.Join(tmp, "run")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"no --val", []string{"train.msz"}, []string{"--val"}},
+		{"no crops", []string{"--val", "val.msz", empty}, []string{"no training crops"}},
+		{"no nodule crops", []string{"--val", "val.msz", negatives}, []string{"no nodule crops", "1 non-nodule"}},
+		{"missing --val", []string{"--val", "nope.msz", "train.msz"}, []string{"nope.msz"}},
+		{"--val of crops", []string{"--val", "train.msz", "train.msz"}, []string{"train.msz", "slice"}},
+		{"slices to train on", []string{"--val", "val.msz", "val.msz"}, []string{"val.msz", "crop"}},
+		{"--device cuda", []string{"--device", "cuda", "--val", "val.msz", "train.msz"}, []string{"cuda", "ctseg_cuda"}},
+		{"--batch-size 0", []string{"--batch-size", "0", "--val", "val.msz", "train.msz"}, []string{"--batch-size"}},
+		{"--comment with a slash", []string{"--comment", "a/b", "--val", "val.msz", "train.msz"}, []string{"--comment"}},
+		{"--resume of a PyTorch-less file", []string{"--resume", "train.msz", "--val", "val.msz", "train.msz"}, []string{"--resume"}},
+		{"--resume with --seed", []string{"--resume", "x.safetensors", "--seed", "3", "--val", "val.msz", "train.msz"}, []string{"--seed", "--resume"}},
+	} {
+		r := run(t, d, nil, "segtrain", append([]string{"-q", "-o", out}, tc.args...)...)
+		failsCleanly(t, "segtrain", r, tc.want...)
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("%s: left %s behind", tc.name, out)
+			os.RemoveAll(out)
+		}
+	}
+}
+
+// writeStream writes recs as a stream of kind to path.
+func writeStream(t *testing.T, path string, kind format.Kind, recs ...format.Record) string {
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, err := format.NewWriter(f, format.Header{Kind: kind, Program: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
