@@ -9,7 +9,8 @@ import (
 )
 
 // The CSV headers, exactly as in the book's annotations_with_malignancy.csv
-// and LUNA16's annotations.csv and candidates.csv.
+// and LUNA16's annotations.csv (and annotations_excluded.csv) and
+// candidates.csv.
 var (
 	MalignancyHeader = []string{"seriesuid", "coordX", "coordY", "coordZ", "diameter_mm", "mal_bool", "mal_details",
 		"bboxLowX", "bboxLowY", "bboxLowZ", "bboxHighX", "bboxHighY", "bboxHighZ", "len_mal_details"}
@@ -93,6 +94,22 @@ func WriteCandidates(w io.Writer, series []*Series) error {
 		var rows [][]string
 		for _, c := range s.Candidates {
 			rows = append(rows, []string{s.UID, ftoa(c.CenterXYZ[0]), ftoa(c.CenterXYZ[1]), ftoa(c.CenterXYZ[2]), strconv.Itoa(c.Class)})
+		}
+		return rows
+	})
+}
+
+// WriteExcluded writes LUNA16's annotations_excluded.csv, the findings its
+// evaluation neither counts as hits nor as false positives: the decoys
+// (class-0 candidates), each a non-nodule of diameter -1 as in LUNA16's
+// file, in the order of candidates.csv.
+func WriteExcluded(w io.Writer, series []*Series) error {
+	return writeRows(w, AnnotationsHeader, series, func(s *Series) [][]string {
+		var rows [][]string
+		for _, c := range s.Candidates {
+			if c.Class == 0 {
+				rows = append(rows, []string{s.UID, ftoa(c.CenterXYZ[0]), ftoa(c.CenterXYZ[1]), ftoa(c.CenterXYZ[2]), "-1"})
+			}
 		}
 		return rows
 	})

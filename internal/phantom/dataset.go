@@ -114,6 +114,7 @@ func writeCSVs(dir string, series []*Series) error {
 		{"annotations_with_malignancy.csv", WriteMalignancy},
 		{"annotations.csv", WriteAnnotations},
 		{"candidates.csv", WriteCandidates},
+		{"annotations_excluded.csv", WriteExcluded},
 		{"seriesuids.csv", WriteSeriesUIDs},
 	}
 	for _, f := range files {

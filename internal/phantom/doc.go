@@ -1,7 +1,7 @@
 // Package phantom generates synthetic chest CT series in the LUNA16 layout,
 // deterministically from a seed: the volumes (int16 HU) and the list files
 // (the book's annotations_with_malignancy.csv, LUNA16's annotations.csv,
-// candidates.csv and seriesuids.csv).
+// candidates.csv, annotations_excluded.csv and seriesuids.csv).
 //
 // A phantom is a miniature of what the pipeline must cope with: body, fat
 // and muscle, ribs, spine, heart, airways, two lungs with branching

@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctseg/ctseg/internal/luna"
 	"github.com/ctseg/ctseg/internal/metaimage"
+	"github.com/ctseg/ctseg/internal/sharedtest"
 )
 
 // smallOptions are the sizes the tests use: 128×128×48.
@@ -158,8 +160,8 @@ func TestSameSeedSameBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 4+2*4 {
-		t.Errorf("%d files, want 4 CSV + 4 × (.mhd, .raw)", n)
+	if n != 5+2*4 {
+		t.Errorf("%d files, want 5 CSV + 4 × (.mhd, .raw)", n)
 	}
 }
 
@@ -226,22 +228,17 @@ func TestCSVHeadersMatchTheRealFiles(t *testing.T) {
 	want := map[string]string{
 		"annotations_with_malignancy.csv": "seriesuid,coordX,coordY,coordZ,diameter_mm,mal_bool,mal_details," +
 			"bboxLowX,bboxLowY,bboxLowZ,bboxHighX,bboxHighY,bboxHighZ,len_mal_details",
-		"annotations.csv": "seriesuid,coordX,coordY,coordZ,diameter_mm",
-		"candidates.csv":  "seriesuid,coordX,coordY,coordZ,class",
-	}
-	real := ""
-	if d := os.Getenv("CTSEG_SHARED_DATA"); d != "" {
-		real = filepath.Join(d, "luna")
-	} else if _, err := os.Stat("../../../shared/data/luna"); err == nil {
-		real = "../../../shared/data/luna"
+		"annotations.csv":          "seriesuid,coordX,coordY,coordZ,diameter_mm",
+		"candidates.csv":           "seriesuid,coordX,coordY,coordZ,class",
+		"annotations_excluded.csv": "seriesuid,coordX,coordY,coordZ,diameter_mm",
 	}
 	for name, h := range want {
 		got, _ := readCSV(t, filepath.Join(dir, name))
 		if strings.Join(got, ",") != h {
 			t.Errorf("%s header %q, want %q", name, strings.Join(got, ","), h)
 		}
-		if real != "" {
-			rh, _ := readCSV(t, filepath.Join(real, name))
+		if real, ok := sharedtest.Find("luna", name); ok {
+			rh, _ := readCSV(t, real)
 			if !slices.Equal(got, rh) {
 				t.Errorf("%s header %q, the real file's is %q", name, got, rh)
 			}
@@ -311,13 +308,7 @@ func TestMalignancyRows(t *testing.T) {
 }
 
 func TestMalignancyRuleOnTheBooksFile(t *testing.T) {
-	path := "../../../shared/data/luna/annotations_with_malignancy.csv"
-	if d := os.Getenv("CTSEG_SHARED_DATA"); d != "" {
-		path = filepath.Join(d, "luna", "annotations_with_malignancy.csv")
-	}
-	if _, err := os.Stat(path); err != nil {
-		t.Skip("real annotation file not found: skipping")
-	}
+	path := sharedtest.Path(t, "luna", "annotations_with_malignancy.csv")
 	_, rows := readCSV(t, path)
 	for i, r := range rows {
 		if (r[5] == "True") != malRule(parseRatings(t, r[6])) {
@@ -630,5 +621,27 @@ func TestWriteErrorsNameTheProblem(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "annotations.csv")); err == nil {
 		t.Error("CSV files written after a failed run")
+	}
+}
+
+// TestExcluded: annotations_excluded.csv lists exactly the class-0 rows of
+// candidates.csv, in their order, as non-nodules of diameter -1 (LUNA16's
+// file), and package luna reads it.
+func TestExcluded(t *testing.T) {
+	dir := smallDataset(t)
+	_, cands := readCSV(t, filepath.Join(dir, "candidates.csv"))
+	_, rows := readCSV(t, filepath.Join(dir, "annotations_excluded.csv"))
+	var want [][]string
+	for _, c := range cands {
+		if c[4] == "0" {
+			want = append(want, []string{c[0], c[1], c[2], c[3], "-1"})
+		}
+	}
+	if len(rows) == 0 || !slices.EqualFunc(rows, want, slices.Equal) {
+		t.Errorf("annotations_excluded.csv has %d rows, want the %d decoys of candidates.csv", len(rows), len(want))
+	}
+	got, err := luna.LoadExcluded(filepath.Join(dir, "annotations_excluded.csv"))
+	if err != nil || len(got) != len(want) || got[0].DiameterMM != -1 {
+		t.Errorf("luna.LoadExcluded: %d rows, %v", len(got), err)
 	}
 }

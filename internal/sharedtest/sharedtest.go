@@ -51,6 +51,23 @@ func Path(t testing.TB, elem ...string) string {
 	return p
 }
 
+// Find returns the file or directory elem… of the shared data, and
+// whether it exists, for a test that uses it when it can and goes on
+// without it otherwise.
+func Find(elem ...string) (string, bool) {
+	d := os.Getenv("CTSEG_SHARED_DATA")
+	if d == "" {
+		root, err := repoRoot()
+		if err != nil {
+			return "", false
+		}
+		d = filepath.Join(root, "..", "shared", "data")
+	}
+	p := filepath.Join(append([]string{d}, elem...)...)
+	_, err := os.Stat(p)
+	return p, err == nil
+}
+
 // LunaDir returns the shared LUNA16-layout directory, or skips unless it
 // holds every one of LunaFiles.
 func LunaDir(t testing.TB) string {

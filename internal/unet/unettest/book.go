@@ -88,7 +88,7 @@ func bookProbs(t *testing.T, dir string) (p32, p64 []float32) {
 // LIDC-IDRI-0001 slice through the nodule centre and compares with
 // PyTorch.
 func bookCheckpoint(t *testing.T, newEngine NewEngine) {
-	shared := sharedtest.Dir(t)
+	shared := filepath.Dir(sharedtest.LunaDir(t))
 	if testing.Short() {
 		t.Skip("full 512×512 slice: skipped in -short")
 	}
@@ -101,7 +101,7 @@ func bookCheckpoint(t *testing.T, newEngine NewEngine) {
 	if err := json.Unmarshal(b, &bs); err != nil {
 		t.Fatal(err)
 	}
-	ck, err := torchload.Load(filepath.Join(shared, "models", bs.Checkpoint))
+	ck, err := torchload.Load(sharedtest.Path(t, "models", bs.Checkpoint))
 	if err != nil {
 		t.Fatal(err)
 	}
