@@ -124,10 +124,7 @@ func TestLoadErrors(t *testing.T) {
 }
 
 func TestBookCheckpoint(t *testing.T) {
-	paths, _ := filepath.Glob(filepath.Join(sharedtest.Path(t, "models"), "*.best.state"))
-	if len(paths) != 1 {
-		t.Fatalf("book checkpoint: found %v", paths)
-	}
+	paths := []string{sharedtest.ModelPath(t)}
 	e := engine(t, 1)
 	m, err := LoadInto(paths[0], e)
 	if err != nil {

@@ -127,7 +127,7 @@ func TestBestIsLater(t *testing.T) {
 	}
 	a, _, errA := checkpoint.Load(best[0])
 	b, _, errB := checkpoint.Load(second[0])
-	first, _, errC := checkpoint.Load(filepath.Join(models, strings.Replace(filepath.Base(second[0]), ".16.", ".8.", 1)))
+	first, _, errC := checkpoint.Load(filepath.Join(models, strings.TrimSuffix(filepath.Base(second[0]), ".16.safetensors")+".8.safetensors"))
 	if errA != nil || errB != nil || errC != nil {
 		t.Fatal(errA, errB, errC)
 	}
