@@ -3,6 +3,9 @@
 #   ctread | mkmask | crop          -> training crops     (cached)
 #   ctread | mkmask | crop --val    -> validation slices  (cached)
 #   segtrain --val …                -> a trained model, metrics, TensorBoard events, pictures
+#   segeval --model … val           -> the model's pixel metrics on the validation slices
+#   ctread --split val | mkmask | crop --val --full-ct | segeval --model … --froc --report …
+#                                   -> whole-CT candidates, nodule recall, LUNA16 FROC/CPM, HTML report
 # on $LUNA16_DIR when set, otherwise on a demo data set generated here.
 #
 # Environment (relative paths are taken from the directory the script is run in):
@@ -146,4 +149,25 @@ log "the model:        $best"
 log "metrics:          $RUN/metrics.csv"
 log "TensorBoard:      tensorboard --logdir $RUN"
 log "pictures:         $RUN/images/{trn,val}/"
+
+# Evaluation of the model just trained: the book's pixel metrics on the
+# validation slices, then the validation series as whole CTs (every slice):
+# nodule candidates, the book's nodule recall, a LUNA16 submission, LUNA16's
+# FROC and CPM, and an HTML report. Whole-CT slice streams are 7× the CTs'
+# size, so they are piped, not cached. On LUNA16 that is 89 CTs, ~23,000
+# slices: about 40 minutes on 16 CPU cores (README: sharded evaluation).
+EVAL=$RUN/eval
+mkdir -p "$EVAL"
+log "evaluation: segeval --model $best $val"
+segeval --model "$best" --json "$val" >"$EVAL/val.json"
+log "whole CTs:  ctread --split val | mkmask | crop --val --full-ct | segeval --model … --froc --report $EVAL/report"
+ctread --data "$DATA" --split val --val-stride "$VAL_STRIDE" |
+	mkmask --data "$DATA" |
+	crop --val --full-ct |
+	segeval --model "$best" --data "$DATA" --froc --candidates-out "$EVAL/candidates.csv" \
+		--out "$EVAL/froc" --report "$EVAL/report" --json >"$EVAL/full-ct.json"
+log "metrics (JSON):   $EVAL/val.json, $EVAL/full-ct.json"
+log "submission:       $EVAL/candidates.csv (scans: $EVAL/candidates.csv.scans)"
+log "LUNA16 files:     $EVAL/froc/"
+log "report:           $EVAL/report/index.html"
 log "done"

@@ -30,7 +30,9 @@ func newApp() *cli.App {
 			"per axis, shifted into the volume at its edges; HU clipped to [-1000, 1000]; label = mask of\n" +
 			"the middle channel. --val: one slice record per positive slice (every slice with --full-ct),\n" +
 			"channels s-N…s+N clamped into the volume, full in-plane size padded at the bottom/right to a\n" +
-			"multiple of 4 with -1000 HU (label 0); the padding is recorded in the record.",
+			"multiple of 4 with -1000 HU (label 0); the padding is recorded in the record, and so are the\n" +
+			"CT's shape, geometry and nodules (segeval's whole-CT evaluation). --val --full-ct also takes a CT\n" +
+			"without a mask (an unannotated scan): its slices have no label.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "width", Value: "7,96,96", Usage: "training crop size `I,R,C` (slices, rows, cols; rows and cols multiples of 4)"},
 			// --negatives, not --candidates: that is mkmask's candidates.csv FILE.

@@ -114,3 +114,28 @@ func TestErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestFullCTWithoutMask: crop --val --full-ct takes a CT without a mask
+// (an unannotated scan) and writes every slice without a label, with the
+// CT's shape, geometry and nodules; plain --val still wants the mask.
+func TestFullCTWithoutMask(t *testing.T) {
+	ct := smallCT("1.2.nomask", 3)
+	ct.Mask, ct.PositiveIndexes = nil, nil
+	in := streamtest.Write(t, format.KindCT, ct)
+	got, err := streamtest.Run(t, newApp(), format.KindSlice, "--val", "--full-ct", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != ct.Shape[0] {
+		t.Fatalf("%d slices, want %d", len(got), ct.Shape[0])
+	}
+	for i, r := range got {
+		s := r.(*format.Slice)
+		if s.SliceIndex != i || s.Label != nil || s.CT == nil || s.CT.Shape != ct.Shape || s.CT.Geometry != ct.Geometry || len(s.CT.Nodules) != 2 {
+			t.Errorf("slice %d: index %d, label %v, CT %+v", i, s.SliceIndex, s.Label != nil, s.CT)
+		}
+	}
+	if _, err := streamtest.Run(t, newApp(), format.KindSlice, "--val", in); err == nil || !strings.Contains(err.Error(), "no mask") {
+		t.Errorf("--val on a CT without a mask: %v", err)
+	}
+}

@@ -1,9 +1,9 @@
 // Command mkphantom writes a synthetic, LUNA16-layout CT data set,
 // deterministic from a seed: DIR/subsetK/<uid>.mhd + .raw (MET_SHORT HU),
-// annotations_with_malignancy.csv, annotations.csv, candidates.csv and
-// seriesuids.csv. Each phantom is a chest (body, fat, muscle, ribs, spine,
-// heart, airways, two lungs with branching vessels) with nodules of 3–30 mm.
-// See docs/mkphantom.md.
+// annotations_with_malignancy.csv, annotations.csv, candidates.csv,
+// annotations_excluded.csv and seriesuids.csv. Each phantom is a chest
+// (body, fat, muscle, ribs, spine, heart, airways, two lungs with branching
+// vessels) with nodules of 3–30 mm. See docs/mkphantom.md.
 package main
 
 import (
@@ -29,7 +29,7 @@ func newApp() *cli.App {
 		Name:      "mkphantom",
 		Usage:     "write a synthetic LUNA16-layout CT data set",
 		UsageText: "mkphantom -o DIR [--series N] [--seed S] [--size COLSxROWS[xSLICES]] [options]",
-		Description: "Writes DIR/subsetK/<uid>.mhd + .raw and the four LUNA16 list files. The same seed and\n" +
+		Description: "Writes DIR/subsetK/<uid>.mhd + .raw and the five LUNA16 list files. The same seed and\n" +
 			"flags give the same bytes. Series 0's first nodule touches the chest wall; series 1's first\n" +
 			"nodule is centred on the second-to-last slice (see docs/mkphantom.md).",
 		Flags: []cli.Flag{

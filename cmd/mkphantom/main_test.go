@@ -27,7 +27,7 @@ func TestGeneratesALunaDirectory(t *testing.T) {
 		"--nodules", "1-2", "--decoys", "6", "--compressed", "--quiet"); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"annotations_with_malignancy.csv", "annotations.csv", "candidates.csv", "seriesuids.csv"} {
+	for _, name := range []string{"annotations_with_malignancy.csv", "annotations.csv", "candidates.csv", "annotations_excluded.csv", "seriesuids.csv"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Error(err)
 		}

@@ -153,11 +153,13 @@ func sniff(path string) (string, error) {
 		return "", fmt.Errorf("%s: %w", path, err)
 	}
 	head = head[:n]
+	// safetensors first: its header length's low byte may well be 0x80,
+	// a pickle's first byte, and a pickle's ninth byte is no '{'.
 	switch {
-	case bytes.HasPrefix(head, []byte("PK")), bytes.HasPrefix(head, []byte{0x80}):
-		return "torch", nil
 	case n == 9 && head[8] == '{':
 		return "safetensors", nil
+	case bytes.HasPrefix(head, []byte("PK")), bytes.HasPrefix(head, []byte{0x80}):
+		return "torch", nil
 	}
 	return "", fmt.Errorf("%s: neither a safetensors checkpoint nor a torch.save file", path)
 }

@@ -135,3 +135,27 @@ func TestBookCheckpoint(t *testing.T) {
 		t.Errorf("book metadata %+v", m)
 	}
 }
+
+// TestHeaderLength0x80: a safetensors file whose header length starts
+// with the byte 0x80 (a pickle's first byte) is still a safetensors file.
+func TestHeaderLength0x80(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.safetensors")
+	for n := 0; n < 600; n++ {
+		if err := safetensors.WriteFile(path, tensors.Dict{}, map[string]string{"pad": strings.Repeat("x", n)}); err != nil {
+			t.Fatal(err)
+		}
+		head := make([]byte, 1)
+		f, _ := os.Open(path)
+		f.Read(head)
+		f.Close()
+		if head[0] != 0x80 {
+			continue
+		}
+		if _, m, err := Load(path); err != nil || m.Extra["pad"] != strings.Repeat("x", n) {
+			t.Fatalf("header length 0x..80: %v", err)
+		}
+		return
+	}
+	t.Fatal("no header length ending in 0x80 made")
+}

@@ -75,7 +75,7 @@ func (e *ExitError) Unwrap() error { return e.Err }
 
 // runArgs puts the flags first and runs app.
 func runArgs(app *cli.App) error {
-	args, err := FlagsFirst(app.Flags, os.Args)
+	args, err := FlagsFirstCommands(app.Flags, app.Commands, os.Args)
 	if err != nil {
 		return usageError(app, err)
 	}
@@ -101,6 +101,17 @@ func usageError(app *cli.App, err error) error {
 // "-" alone (stdin or stdout) and negative numbers ("-700", "-7,96,96":
 // no flag starts with a digit) are values.
 func FlagsFirst(flags []cli.Flag, args []string) ([]string, error) {
+	return FlagsFirstCommands(flags, nil, args)
+}
+
+// FlagsFirstCommands is FlagsFirst for a program with subcommands
+// (`segeval froc [flags] FILE…`): the first argument that is neither a
+// flag nor a flag's value and names one of commands starts that command.
+// The program's flags before it stay there, and the command's own flags,
+// which may follow its files too, are moved in front of them (after the
+// command's name), by the command's flags and subcommands. A file that has
+// a command's name is given as ./NAME or after "--".
+func FlagsFirstCommands(flags []cli.Flag, commands []*cli.Command, args []string) ([]string, error) {
 	takesValue := map[string]bool{}
 	for _, f := range flags {
 		_, isBool := f.(*cli.BoolFlag)
@@ -116,6 +127,10 @@ func FlagsFirst(flags []cli.Flag, args []string) ([]string, error) {
 		case a == "--":
 			return append(append(append(out, "--"), files...), args[i+1:]...), nil
 		case a == "-" || !strings.HasPrefix(a, "-"):
+			if cmd := command(commands, a); cmd != nil && len(files) == 0 {
+				rest, err := FlagsFirstCommands(cmd.Flags, cmd.Subcommands, args[i:])
+				return append(out, rest...), err
+			}
 			files = append(files, a)
 		default:
 			out = append(out, a)
@@ -134,6 +149,17 @@ func FlagsFirst(flags []cli.Flag, args []string) ([]string, error) {
 		}
 	}
 	return append(out, files...), nil
+}
+
+// command returns the command of commands called name (or one of its
+// aliases), nil when there is none.
+func command(commands []*cli.Command, name string) *cli.Command {
+	for _, c := range commands {
+		if c.HasName(name) {
+			return c
+		}
+	}
+	return nil
 }
 
 // isValue says whether v, the argument after a flag that takes a value,

@@ -273,3 +273,34 @@ func TestTextOutput(t *testing.T) {
 		t.Errorf("%q, %v", b, err)
 	}
 }
+
+// TestFlagsFirstCommands: a subcommand's flags may follow its files too
+// (`segeval froc a.csv --json`); the program's flags before the command
+// stay there, and only the first non-flag argument can name a command.
+func TestFlagsFirstCommands(t *testing.T) {
+	froc := &cli.Command{Name: "froc", Aliases: []string{"f"}, Flags: []cli.Flag{
+		&cli.BoolFlag{Name: "json"}, &cli.StringFlag{Name: "out"}, &cli.IntFlag{Name: "bootstrap"}}}
+	cmds := []*cli.Command{froc}
+	for _, c := range []struct{ args, want string }{
+		{"froc a.csv --json b.csv --out d", "froc --json --out d a.csv b.csv"},
+		{"-q froc a.csv --bootstrap 0", "-q froc --bootstrap 0 a.csv"},
+		{"f a.csv --json", "f --json a.csv"},
+		{"a.msz froc -o x", "-o x a.msz froc"}, // after a file, froc is a file
+		{"-o froc a.msz", "-o froc a.msz"},     // a flag's value is no command
+		{"froc -- --json", "froc -- --json"},
+		{"froc", "froc"},
+		{"a.msz -q", "-q a.msz"},
+	} {
+		got, err := FlagsFirstCommands(testFlags(), cmds, append([]string{"segeval"}, strings.Fields(c.args)...))
+		if err != nil {
+			t.Errorf("%q: %v", c.args, err)
+			continue
+		}
+		if g := strings.Join(got[1:], " "); g != c.want {
+			t.Errorf("%q: got %q, want %q", c.args, g, c.want)
+		}
+	}
+	if _, err := FlagsFirstCommands(testFlags(), cmds, []string{"segeval", "froc", "a.csv", "--out"}); err == nil || !strings.Contains(err.Error(), "--out needs a value") {
+		t.Errorf("froc a.csv --out: %v", err)
+	}
+}

@@ -15,6 +15,10 @@
 // of 4 are padded at the bottom and on the right with −1000 HU (label 0),
 // recorded in format.Slice.Padding, so that the U-Net's two 2×2 poolings
 // fit and predictions can be cut back to [0, H−Bottom) × [0, W−Right).
+// Every validation slice carries its CT's shape, geometry and nodules
+// (format.SliceCT), so that whole CTs can be evaluated from a slice stream;
+// with FullCT a CT without a mask (an unannotated scan) gives slices
+// without a label.
 package crop
 
 import (
@@ -123,6 +127,18 @@ func clipInto(dst, src []int16) {
 // checkCT reports a CT record that cannot be cut: no mask, or tensors that
 // do not match its shape.
 func checkCT(ct *format.CT) error {
+	if err := checkVolume(ct); err != nil {
+		return err
+	}
+	if ct.Mask == nil {
+		return fmt.Errorf("series %s: CT record has no mask (run mkmask before crop; crop --val --full-ct takes a CT without one)", ct.SeriesUID)
+	}
+	return nil
+}
+
+// checkVolume reports a CT record whose shape is not positive or whose HU
+// (and mask, when it has one) do not match its shape.
+func checkVolume(ct *format.CT) error {
 	for i, n := range ct.Shape {
 		if n < 1 {
 			return fmt.Errorf("series %s: shape %v: size %d is not positive", ct.SeriesUID, ct.Shape, i)
@@ -132,10 +148,7 @@ func checkCT(ct *format.CT) error {
 	if len(ct.HU) != n {
 		return fmt.Errorf("series %s: %d HU voxels, shape %v needs %d", ct.SeriesUID, len(ct.HU), ct.Shape, n)
 	}
-	if ct.Mask == nil {
-		return fmt.Errorf("series %s: CT record has no mask (run mkmask before crop)", ct.SeriesUID)
-	}
-	if len(ct.Mask) != n {
+	if ct.Mask != nil && len(ct.Mask) != n {
 		return fmt.Errorf("series %s: %d mask voxels, shape %v needs %d", ct.SeriesUID, len(ct.Mask), ct.Shape, n)
 	}
 	return nil

@@ -417,3 +417,51 @@ func TestParseWidth(t *testing.T) {
 		}
 	}
 }
+
+// TestSlicesCarryCT: every validation slice carries its CT's shape,
+// geometry and nodules; with FullCT a CT without a mask gives every slice
+// without a label, and without FullCT it is still an error.
+func TestSlicesCarryCT(t *testing.T) {
+	ct := synthCT(5, 4, 6)
+	ct.Geometry.Origin = [3]float64{-10, 20, -300}
+	ct.Nodules = []format.Candidate{{CenterXYZ: [3]float64{1, 2, 3}, DiameterMM: 6, IsNodule: true}}
+	ct.Mask[3*24+5] = 1
+	ct.PositiveIndexes = []int{3}
+	want := format.SliceCT{Shape: ct.Shape, Geometry: ct.Geometry, Nodules: ct.Nodules}
+	for _, full := range []bool{false, true} {
+		n := 0
+		err := Slices(ct, ValOptions{Context: 1, FullCT: full}, func(s *format.Slice) error {
+			n++
+			if s.CT == nil || s.CT.Shape != want.Shape || s.CT.Geometry != want.Geometry || !slices.Equal(s.CT.Nodules, want.Nodules) {
+				t.Errorf("full %v: slice %d carries %+v, want %+v", full, s.SliceIndex, s.CT, want)
+			}
+			if s.Label == nil {
+				t.Errorf("full %v: slice %d of a masked CT has no label", full, s.SliceIndex)
+			}
+			return nil
+		})
+		if err != nil || n == 0 {
+			t.Errorf("full %v: %d slices, %v", full, n, err)
+		}
+	}
+	if s, err := Validation(ct, 3, 1); err != nil || s.CT == nil || s.CT.Shape != ct.Shape {
+		t.Errorf("Validation: %+v, %v", s, err)
+	}
+
+	ct.Mask, ct.PositiveIndexes = nil, nil
+	var got []int
+	err := Slices(ct, ValOptions{Context: 1, FullCT: true}, func(s *format.Slice) error {
+		if s.Label != nil {
+			t.Errorf("slice %d of a CT without a mask has a label", s.SliceIndex)
+		}
+		got = append(got, s.SliceIndex)
+		return nil
+	})
+	if err != nil || !slices.Equal(got, []int{0, 1, 2, 3, 4}) {
+		t.Errorf("full CT without a mask: slices %v, %v", got, err)
+	}
+	err = Slices(ct, ValOptions{Context: 1}, func(*format.Slice) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "no mask") || !strings.Contains(err.Error(), "--full-ct") {
+		t.Errorf("positive slices of a CT without a mask: %v", err)
+	}
+}

@@ -43,8 +43,14 @@ func Write(t testing.TB, kind format.Kind, recs ...format.Record) string {
 	return path
 }
 
-// read returns every record of the stream file at path, failing the test
+// Read returns every record of the stream file at path, failing the test
 // unless all of it is a well-formed stream of the given kind.
+func Read(t testing.TB, path string, kind format.Kind) []format.Record {
+	t.Helper()
+	return read(t, path, kind)
+}
+
+// read is Read.
 func read(t testing.TB, path string, kind format.Kind) []format.Record {
 	t.Helper()
 	f, err := os.Open(path)
