@@ -429,4 +429,5 @@ func TestFullCTRecordsRoundTrip(t *testing.T) {
 	if err := w.Write(&bad); err == nil || !strings.Contains(err.Error(), "outside ct_shape") {
 		t.Errorf("slice outside its CT: %v", err)
 	}
+	w.Close()
 }
