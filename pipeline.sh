@@ -17,6 +17,8 @@
 #   CTSEG_VAL_STRIDE    every Nth series is validation (default 10)
 #   CTSEG_TRAIN_EPOCHS  training epochs (default 2)
 #   CTSEG_TRAIN_SAMPLES training samples per epoch (default 1500)
+#   CTSEG_DEVICE        segtrain's and segeval's --device (default cpu; cuda in a ctseg_cuda build)
+#   CTSEG_BIN           run the prebuilt programs in this directory instead of building them
 # Cached streams are reused while the binaries, the arguments and the input
 # files (names, sizes, modification times) are unchanged; the others are
 # deleted. The current streams are linked as $CTSEG_WORK/cache/train.msz and
@@ -64,9 +66,16 @@ BIN=$WORK/bin
 CACHE=$WORK/cache
 VAL_STRIDE=${CTSEG_VAL_STRIDE:-10}
 
-log "building programs into $BIN"
-go build -o "$BIN/" ./cmd/...
+if [ -n "${CTSEG_BIN:-}" ]; then
+	# Prebuilt binaries (a machine without Go, such as the GPU machine).
+	BIN=$(cd "$(fromCaller "$CTSEG_BIN")" && pwd)
+	log "using the programs in $BIN"
+else
+	log "building programs into $BIN"
+	go build -o "$BIN/" ./cmd/...
+fi
 export PATH="$BIN:$PATH"
+DEVICE=${CTSEG_DEVICE:-cpu}
 
 if [ -n "${LUNA16_DIR:-}" ]; then
 	DATA=$(fromCaller "$LUNA16_DIR")
@@ -142,7 +151,7 @@ SAMPLES=${CTSEG_TRAIN_SAMPLES:-1500}
 RUN=$WORK/runs/demo
 rm -rf "$RUN"
 log "training: segtrain --augmented --epochs $EPOCHS --epoch-samples $SAMPLES --out $RUN"
-segtrain --val "$val" --augmented --epochs "$EPOCHS" --epoch-samples "$SAMPLES" \
+segtrain --val "$val" --augmented --epochs "$EPOCHS" --epoch-samples "$SAMPLES" --device "$DEVICE" \
 	--validation-cadence 1 --comment demo --out "$RUN" "$train"
 best=$(ls "$RUN"/models/*.best.safetensors)
 log "the model:        $best"
@@ -159,12 +168,12 @@ log "pictures:         $RUN/images/{trn,val}/"
 EVAL=$RUN/eval
 mkdir -p "$EVAL"
 log "evaluation: segeval --model $best $val"
-segeval --model "$best" --json "$val" >"$EVAL/val.json"
+segeval --model "$best" --device "$DEVICE" --json "$val" >"$EVAL/val.json"
 log "whole CTs:  ctread --split val | mkmask | crop --val --full-ct | segeval --model … --froc --report $EVAL/report"
 ctread --data "$DATA" --split val --val-stride "$VAL_STRIDE" |
 	mkmask --data "$DATA" |
 	crop --val --full-ct |
-	segeval --model "$best" --data "$DATA" --froc --candidates-out "$EVAL/candidates.csv" \
+	segeval --model "$best" --device "$DEVICE" --data "$DATA" --froc --candidates-out "$EVAL/candidates.csv" \
 		--out "$EVAL/froc" --report "$EVAL/report" --json >"$EVAL/full-ct.json"
 log "metrics (JSON):   $EVAL/val.json, $EVAL/full-ct.json"
 log "submission:       $EVAL/candidates.csv (scans: $EVAL/candidates.csv.scans)"
