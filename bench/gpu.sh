@@ -223,6 +223,16 @@ if ((drc == 0)); then
 		say "   segtrain: FAIL, best validation recall $best_recall < 0.8"
 		status=1
 	fi
+	# The event files in TensorBoard's own reader (the GPU machine has TensorBoard):
+	# tools/tensorboard/check_events.py also compares with PyTorch's SummaryWriter.
+	ev=$(ls "$P"/run/*_trn_seg_gpu/events.out.tfevents.* 2>/dev/null | head -1)
+	if [ -n "$ev" ]; then
+		if within 60 python3 "$REPO/tools/tensorboard/check_events.py" "$ev" >"$OUT/pipeline/tensorboard.log" 2>&1; then
+			say "   TensorBoard reads segtrain's event file: PASS (pipeline/tensorboard.log)"
+		else
+			say "   TensorBoard check: FAIL or unavailable (pipeline/tensorboard.log)"
+		fi
+	fi
 	best=$(ls "$P"/run/models/*.best.safetensors 2>/dev/null | head -1)
 	if [ -n "$best" ] && [ -d "$REPO/cmd/segeval" ]; then
 		log "pipeline: segeval --device $DEVICE"
