@@ -17,33 +17,35 @@ type csvLog struct {
 	f *os.File
 }
 
-// openCSV starts metrics.csv at path. A resumed run keeps the rows up to
-// the checkpoint's samples (later ones were logged by the killed process
-// after its last checkpoint and are made again); a new run starts afresh.
-func openCSV(path string, resumed bool, samples int64) (*csvLog, error) {
+// openCSV starts metrics.csv at path. A resumed run keeps the rows of the
+// epochs before epoch, the one its checkpoint is in (later ones were logged
+// by the stopped process after that checkpoint and are made again: the
+// epoch's own rows too, when the checkpoint was taken after its last batch
+// but before its end); a new run starts afresh.
+func openCSV(path string, resumed bool, epoch int) (c *csvLog, dropped int, err error) {
 	keep := []byte(CSVHeader + "\n")
 	if resumed {
 		old, err := os.ReadFile(path)
 		if err != nil && !os.IsNotExist(err) {
-			return nil, err
+			return nil, 0, err
 		}
-		if keep, err = rowsUpTo(old, samples); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+		if keep, dropped, err = rowsBefore(old, epoch); err != nil {
+			return nil, 0, fmt.Errorf("%s: %w", path, err)
 		}
 	}
 	if err := atomicfile.WriteFile(path, keep); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return &csvLog{f: f}, nil
+	return &csvLog{f: f}, dropped, nil
 }
 
-// rowsUpTo returns the header and the rows of old whose samples_seen is at
-// most samples.
-func rowsUpTo(old []byte, samples int64) ([]byte, error) {
+// rowsBefore returns the header and the rows of old whose epoch is before
+// epoch, and how many rows it left out.
+func rowsBefore(old []byte, epoch int) (kept []byte, dropped int, err error) {
 	var out bytes.Buffer
 	out.WriteString(CSVHeader + "\n")
 	sc := bufio.NewScanner(bytes.NewReader(old))
@@ -51,23 +53,25 @@ func rowsUpTo(old []byte, samples int64) ([]byte, error) {
 		line := sc.Text()
 		if n == 1 {
 			if line != CSVHeader {
-				return nil, fmt.Errorf("line 1: not segtrain's header")
+				return nil, 0, fmt.Errorf("line 1: not segtrain's header")
 			}
 			continue
 		}
 		f := strings.Split(line, ",")
 		if len(f) < 3 {
-			return nil, fmt.Errorf("line %d: %d fields", n, len(f))
+			return nil, 0, fmt.Errorf("line %d: %d fields", n, len(f))
 		}
-		s, err := strconv.ParseInt(f[2], 10, 64)
+		e, err := strconv.Atoi(f[0])
 		if err != nil {
-			return nil, fmt.Errorf("line %d: samples_seen %q", n, f[2])
+			return nil, 0, fmt.Errorf("line %d: epoch %q", n, f[0])
 		}
-		if s <= samples {
+		if e < epoch {
 			out.WriteString(line + "\n")
+		} else {
+			dropped++
 		}
 	}
-	return out.Bytes(), sc.Err()
+	return out.Bytes(), dropped, sc.Err()
 }
 
 // add appends a row.

@@ -3,23 +3,28 @@ package train
 import (
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"sort"
 
 	"github.com/ctseg/ctseg/format"
+	"github.com/ctseg/ctseg/internal/bigbuf"
 )
 
 // Crops are the nodule crops a run trains on, held in memory as int16 (the
-// book's pos_list; all of LUNA16 is about 150 MB).
+// book's pos_list; all of LUNA16 is about 150 MB). Each crop keeps the
+// buffers its record was decoded into: gathering them into one growing
+// array would copy them again and again and, at its last doubling, hold
+// the set about 2.25 times over.
 type Crops struct {
 	N         int
 	Channels  int
 	Rows      int
 	Cols      int
-	HU        []int16  // N×Channels×Rows×Cols, clipped HU
-	Label     []uint8  // N×Rows×Cols, the middle channel's mask
-	Series    []string // series uid of each crop
-	Skipped   int      // non-nodule crops left out
+	HU        [][]int16 // per crop, Channels×Rows×Cols clipped HU
+	Label     [][]uint8 // per crop, Rows×Cols: the middle channel's mask
+	Series    []string  // series uid of each crop
+	Skipped   int       // non-nodule crops left out
 	bySeries  map[string][]int
 	seriesIDs []string // sorted
 }
@@ -78,18 +83,27 @@ func (c *Crops) add(cr *format.Crop) error {
 		return fmt.Errorf("crop is %d×%d, earlier crops are %d×%d", rows, cols, c.Rows, c.Cols)
 	}
 	c.Rows, c.Cols = rows, cols
-	c.HU = append(c.HU, cr.HU...)
-	c.Label = append(c.Label, cr.Label...)
+	c.HU = append(c.HU, cr.HU)
+	c.Label = append(c.Label, cr.Label)
 	c.Series = append(c.Series, cr.SeriesUID)
 	c.bySeries[cr.SeriesUID] = append(c.bySeries[cr.SeriesUID], c.N)
 	c.N++
 	return nil
 }
 
+// crc is the CRC-32C of the crops' HU and labels, in order.
+func (c *Crops) crc() uint32 {
+	h := crc32.New(crc32.MakeTable(crc32.Castagnoli))
+	for i := range c.N {
+		h.Write(bigbuf.AsBytes(c.HU[i]))
+		h.Write(c.Label[i])
+	}
+	return h.Sum32()
+}
+
 // crop returns crop i's HU and label.
 func (c *Crops) crop(i int) (hu []int16, label []uint8) {
-	n, m := c.Channels*c.Rows*c.Cols, c.Rows*c.Cols
-	return c.HU[i*n : (i+1)*n], c.Label[i*m : (i+1)*m]
+	return c.HU[i], c.Label[i]
 }
 
 // window copies the Window×Window window at (row, col) of crop i into hu

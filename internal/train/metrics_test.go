@@ -57,16 +57,20 @@ func TestCSVRow(t *testing.T) {
 	}
 }
 
-func TestRowsUpTo(t *testing.T) {
+// TestRowsBefore: a resumed run keeps the rows of the epochs before its
+// checkpoint's, and drops that epoch's own rows even when they were logged
+// at the checkpoint's samples (a checkpoint after the epoch's last batch,
+// before its end).
+func TestRowsBefore(t *testing.T) {
 	old := CSVHeader + "\n1,trn,100,0,0,0,0,0,0,0,0,0,0,1.0\n1,val,100,0,0,0,0,0,0,0,0,0,0,1.5\n2,trn,200,0,0,0,0,0,0,0,0,0,0,3.0\n"
-	got, err := rowsUpTo([]byte(old), 150)
-	if err != nil {
-		t.Fatal(err)
+	got, dropped, err := rowsBefore([]byte(old), 2)
+	if err != nil || dropped != 1 {
+		t.Fatal(dropped, err)
 	}
 	if want := CSVHeader + "\n1,trn,100,0,0,0,0,0,0,0,0,0,0,1.0\n1,val,100,0,0,0,0,0,0,0,0,0,0,1.5\n"; string(got) != want {
 		t.Errorf("kept %q", got)
 	}
-	if _, err := rowsUpTo([]byte("epoch,x\n"), 1); err == nil {
+	if _, _, err := rowsBefore([]byte("epoch,x\n"), 1); err == nil {
 		t.Error("another file's header accepted")
 	}
 }

@@ -10,7 +10,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ctseg/ctseg/internal/augment"
@@ -31,7 +33,16 @@ type Stopped struct {
 }
 
 func (s *Stopped) Error() string {
-	return fmt.Sprintf("stopped by %v; resume with --resume %s", s.Signal, s.Last)
+	name := fmt.Sprint(s.Signal) // "terminated" for SIGTERM: say the name instead
+	switch s.Signal {
+	case syscall.SIGINT:
+		name = "SIGINT"
+	case syscall.SIGTERM:
+		name = "SIGTERM"
+	case syscall.SIGHUP:
+		name = "SIGHUP"
+	}
+	return fmt.Sprintf("stopped by %s; resume with --resume %s", name, s.Last)
 }
 
 func (s *Stopped) Unwrap() error { return ErrStopped }
@@ -54,21 +65,40 @@ type trainer struct {
 // record src returned last, for errors), until o.Epochs are done or a
 // signal arrives on o.Stop.
 func Run(o Options, src RecordSource, where func() string) error {
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	// First, as the book does: reading the streams takes a while.
+	fmt.Fprintf(o.Log, "Starting segtrain, %s\n", strings.Join(o.Args, " "))
+	if o.Threads > 0 {
+		runtime.GOMAXPROCS(o.Threads) // all of the process, not only the engine
+	}
 	t, err := setup(o)
 	if err != nil {
 		return err
 	}
 	defer t.close()
+	if done := t.st.Epoch - 1; done >= o.Epochs {
+		// Opening the outputs would rewind them to the checkpoint.
+		t.logf("Nothing to train: %s is at the end of epoch %d and --epochs is %d; give --epochs %d or more to train on (outputs left as they are)",
+			o.Resume, done, o.Epochs, max(done+1, t.st.Target))
+		return nil
+	}
+	t.st.Target = o.Epochs
 	if t.crops, err = LoadCrops(src, t.eng.Config().InChannels, where); err != nil {
 		return err
 	}
 	if t.crops.Skipped > 0 {
 		t.logf("warning: %d non-nodule crops left out (segtrain trains on nodule crops, as the book's pos_list)", t.crops.Skipped)
 	}
+	in := inputs{Crops: t.crops.N, CropsCRC: t.crops.crc(), ValSlices: t.val.Slices}
+	if err := in.check(t.st.Inputs); err != nil {
+		return fmt.Errorf("--resume %s: %w", o.Resume, err)
+	}
+	t.st.Inputs = in
 	if err := t.openOutputs(o.Resume != ""); err != nil {
 		return err
 	}
-	t.logf("Starting segtrain, %s", strings.Join(o.Args, " "))
 	t.logf("%d nodule crops of %d series, %d validation slices of %d series; out %s",
 		t.crops.N, len(t.crops.seriesIDs), t.val.Slices, len(t.val.Series), t.lay.out)
 	return t.loop()
@@ -152,14 +182,21 @@ func newEngine(o Options) (unet.Engine, error) {
 // openOutputs makes the run's directories, metrics.csv and the two
 // TensorBoard event files. A resumed run's event files start with a
 // restart at the checkpoint, so TensorBoard forgets what the killed
-// process logged after it.
+// process logged after it: from the checkpoint's step on when it was taken
+// inside an epoch (the epoch's end, logged at the step of its last batch,
+// is made again), after it at an epoch's start.
 func (t *trainer) openOutputs(resumed bool) error {
 	if err := os.MkdirAll(filepath.Join(t.lay.out, "models"), 0o755); err != nil {
 		return err
 	}
 	var err error
-	if t.csv, err = openCSV(t.lay.metrics(), resumed, t.st.Samples); err != nil {
+	var dropped int
+	if t.csv, dropped, err = openCSV(t.lay.metrics(), resumed, t.st.Epoch); err != nil {
 		return err
+	}
+	if dropped > 0 {
+		t.logf("Resuming in epoch %d: %d rows of %s from epoch %d on are dropped, and TensorBoard forgets their events",
+			t.st.Epoch, dropped, t.lay.metrics(), t.st.Epoch)
 	}
 	t.tb = map[string]*tbevent.Writer{}
 	for _, mode := range []string{"trn", "val"} {
@@ -169,7 +206,11 @@ func (t *trainer) openOutputs(resumed bool) error {
 		}
 		t.tb[mode] = w
 		if resumed {
-			if err := w.Restart(t.st.Samples + 1); err != nil {
+			from := t.st.Samples + 1
+			if t.st.Batch > 0 {
+				from = t.st.Samples
+			}
+			if err := w.Restart(from); err != nil {
 				return err
 			}
 		}
@@ -205,12 +246,22 @@ func (t *trainer) batches() int64 {
 func (t *trainer) loop() error {
 	for ; t.st.Epoch <= t.o.Epochs; t.st.Epoch, t.st.Batch = t.st.Epoch+1, 0 {
 		e := t.st.Epoch
-		t.logf("E%d Training %d/%d batches of size %d", e, t.batches()-t.st.Batch, t.batches(), t.st.Params.BatchSize)
+		switch left := t.batches() - t.st.Batch; {
+		case t.st.Batch == 0:
+			t.logf("E%d Training %d batches of size %d", e, left, t.st.Params.BatchSize)
+		case left > 0:
+			t.logf("E%d Training the last %d of %d batches of size %d (resumed)", e, left, t.batches(), t.st.Params.BatchSize)
+		}
 		if err := t.epoch(e); err != nil {
 			return err
 		}
 		if err := t.endEpoch(e); err != nil {
 			return err
+		}
+		if sig := t.stopSignal(); sig != nil && e < t.o.Epochs {
+			// The epoch's end saved the state of the next one.
+			t.logf("Saved model params to %s", t.lay.model("last"))
+			return &Stopped{Signal: sig, Last: t.lay.model("last")}
 		}
 	}
 	t.logf("done: %d epochs, %d samples, %.0f s", t.o.Epochs, t.st.Samples, t.seconds())
@@ -220,15 +271,37 @@ func (t *trainer) loop() error {
 // epoch runs the remaining batches of epoch e.
 func (t *trainer) epoch(e int) error {
 	p := t.st.Params
+	if t.st.Batch >= t.batches() {
+		return nil // resumed after the epoch's last batch
+	}
 	smp := NewSampler(p.Seed, e, t.crops.N, t.crops.Rows, t.crops.Cols)
-	meter := progress.New(fmt.Sprintf("segtrain E%d", e), p.EpochSamples, "samples", t.o.Quiet)
-	meter.Add(t.st.Batch * int64(p.BatchSize))
-	bb := newBatchBuilder(t.crops, p)
-	for ; t.st.Batch < t.batches(); t.st.Batch++ {
-		lo := t.st.Batch * int64(p.BatchSize)
+	// A resumed epoch counts (and times) the samples this process trains.
+	label, done := fmt.Sprintf("segtrain E%d", e), t.st.Batch*int64(p.BatchSize)
+	if done > 0 {
+		label += fmt.Sprintf(" (resumed at sample %d)", done)
+	}
+	meter := progress.New(label, p.EpochSamples-done, "samples", t.o.Quiet)
+	bb := newBatchBuilder(t.crops, p, t.eng)
+	// ahead(k) makes batch k of the epoch.
+	ahead := func(k int64) <-chan unet.Batch {
+		lo := k * int64(p.BatchSize)
 		n := int(min(int64(p.BatchSize), p.EpochSamples-lo))
-		step := uint64(e-1)*uint64(t.batches()) + uint64(t.st.Batch)
-		res, err := t.eng.TrainStep(bb.build(smp, lo, n, step))
+		return bb.ahead(smp, lo, n, uint64(e-1)*uint64(t.batches())+uint64(k))
+	}
+	next := ahead(t.st.Batch)
+	defer func() {
+		if next != nil {
+			<-next // a batch made for a step that does not come
+		}
+	}()
+	for ; t.st.Batch < t.batches(); t.st.Batch++ {
+		batch := <-next
+		next = nil
+		if t.st.Batch+1 < t.batches() {
+			next = ahead(t.st.Batch + 1)
+		}
+		n := batch.N
+		res, err := t.eng.TrainStep(batch)
 		if err != nil {
 			return fmt.Errorf("epoch %d, batch %d: %w", e, t.st.Batch+1, err)
 		}
@@ -252,20 +325,33 @@ func (t *trainer) epoch(e int) error {
 func (t *trainer) between(e int) error {
 	next := t.st
 	next.Batch++
-	select {
-	case sig := <-t.o.Stop:
-		if err := next.save(t.lay.model("last"), t.eng, t.o.Args, t.seconds()); err != nil {
-			return err
-		}
-		t.logf("Saved model params to %s", t.lay.model("last"))
-		return &Stopped{Signal: sig, Last: t.lay.model("last")}
-	default:
+	if sig := t.stopSignal(); sig != nil {
+		return t.stop(&next, sig)
 	}
 	if time.Since(t.lastSave) < t.o.CheckpointEvery {
 		return nil
 	}
 	t.lastSave = time.Now()
 	return next.save(t.lay.model("last"), t.eng, t.o.Args, t.seconds())
+}
+
+// stopSignal returns the signal that asked the run to stop, if one came.
+func (t *trainer) stopSignal() os.Signal {
+	select {
+	case sig := <-t.o.Stop:
+		return sig
+	default:
+		return nil
+	}
+}
+
+// stop saves st as the last checkpoint and returns the Stopped error.
+func (t *trainer) stop(st *state, sig os.Signal) error {
+	if err := st.save(t.lay.model("last"), t.eng, t.o.Args, t.seconds()); err != nil {
+		return err
+	}
+	t.logf("Saved model params to %s", t.lay.model("last"))
+	return &Stopped{Signal: sig, Last: t.lay.model("last")}
 }
 
 // endEpoch logs the epoch's training metrics, validates when due, saves
@@ -308,7 +394,17 @@ func (t *trainer) report(e int, mode string, s Summary) error {
 // saves it (and as the best when its score is at least the best so far:
 // ties go to the later) and draws the pictures.
 func (t *trainer) validate(e int, next *state) error {
-	tally, vimgs, err := t.val.Validate(t.eng)
+	if err := t.renewEngine(); err != nil {
+		return err
+	}
+	meter := progress.New(fmt.Sprintf("segtrain E%d validation", e), int64(t.val.Slices), "slices", t.o.Quiet)
+	tally, vpics, err := t.val.Validate(t.eng, e == 1, t.stopSignal, meter)
+	var vs *validationStopped
+	if errors.As(err, &vs) {
+		// The state after the epoch's last batch: a resumed run
+		// validates again.
+		return t.stop(&t.st, vs.sig)
+	}
 	if err != nil {
 		return err
 	}
@@ -323,7 +419,34 @@ func (t *trainer) validate(e int, next *state) error {
 	if err := t.saveModel(next, fmt.Sprint(t.st.Samples), best); err != nil {
 		return err
 	}
-	return t.drawPictures(e, vimgs)
+	return t.drawPictures(e, vpics)
+}
+
+// renewEngine moves the model and optimizer state into a new engine and
+// closes the old one, so that its training graph goes before validation
+// builds the evaluation graph of the full slices: the CPU engine keeps one
+// compiled graph per mode, and the two (about 150 MB each for a batch of
+// 16×7×64×64 and a 7×512×512 slice) would otherwise be held together.
+// (It relies on Close letting the graphs go.) The next step builds the
+// training graph again (tens of milliseconds, and the fresh buffers' page
+// faults, once per validation). The state moves exactly: the run goes on
+// as it would have.
+func (t *trainer) renewEngine() error {
+	d, err := t.eng.StateDict()
+	if err != nil {
+		return err
+	}
+	e, err := newEngine(t.o)
+	if err != nil {
+		return err
+	}
+	if err := e.LoadStateDict(d); err != nil {
+		e.Close()
+		return fmt.Errorf("renewing the engine: %w", err)
+	}
+	t.eng.Close()
+	t.eng = e
+	return nil
 }
 
 // saveModel writes the validated model and, when best, the best one, and
@@ -362,14 +485,10 @@ func fileSHA1(path string) (string, error) {
 
 // drawPictures writes the training and validation pictures of a
 // validation epoch (labels too at epoch 1).
-func (t *trainer) drawPictures(e int, vimgs []ValImage) error {
+func (t *trainer) drawPictures(e int, val []picture) error {
 	trn, err := trainingPictures(t.eng, t.crops, e == 1)
 	if err != nil {
 		return err
-	}
-	var val []picture
-	for _, v := range vimgs {
-		val = append(val, pictures("val", v.Series, v.Slice, v.HU, v.Prob, v.Label, v.Rows, v.Cols, e == 1)...)
 	}
 	if err := writePictures(trn, t.tb["trn"], t.lay.images("trn"), t.st.Samples); err != nil {
 		return fmt.Errorf("pictures: %w", err)
@@ -381,38 +500,89 @@ func (t *trainer) drawPictures(e int, vimgs []ValImage) error {
 }
 
 // batchBuilder assembles training batches: the samples' windows and
-// labels, augmented by the engine when any augmentation is on.
+// labels, augmented when any augmentation is on. A GPU engine gets the
+// int16 windows and augments them where it runs. For the CPU engine the
+// builder augments them itself, with the functions the engine would call
+// (so the numbers are the same), and does it ahead: the next batch is made
+// in a goroutine while the engine trains on the one before, in the time
+// the engine leaves a core idle.
 type batchBuilder struct {
 	c       *Crops
 	aug     augment.Config
 	augment bool
-	hu      []int16
-	label   []uint8
+	here    bool         // augment (or convert) here, ahead of the step
+	bufs    [2]batchBufs // used in turn: one being trained on, one being made
+	next    int
 }
 
-func newBatchBuilder(c *Crops, p Params) *batchBuilder {
-	return &batchBuilder{c: c, aug: p.Augment, augment: p.Augment != augment.Config{}}
+type batchBufs struct {
+	hu    []int16
+	label []uint8
+	in    []float32
+	lab   []float32
+}
+
+func newBatchBuilder(c *Crops, p Params, e unet.Engine) *batchBuilder {
+	return &batchBuilder{c: c, aug: p.Augment, augment: p.Augment != augment.Config{}, here: e.Info().Name == "cpu"}
+}
+
+// ahead makes the batch of samples lo … lo+n−1 for step in a goroutine
+// (for the CPU engine; at once otherwise), delivered on the channel. Each
+// batch must be received before the next is asked for, and a batch's
+// buffers are used again by the batch after next.
+func (b *batchBuilder) ahead(smp *Sampler, lo int64, n int, step uint64) <-chan unet.Batch {
+	ch := make(chan unet.Batch, 1)
+	if !b.here {
+		ch <- b.build(smp, lo, n, step)
+		return ch
+	}
+	go func() { ch <- b.build(smp, lo, n, step) }()
+	return ch
 }
 
 // build cuts samples lo … lo+n−1 of the epoch into a batch for step.
 func (b *batchBuilder) build(smp *Sampler, lo int64, n int, step uint64) unet.Batch {
+	buf := &b.bufs[b.next]
+	b.next ^= 1
 	ch, px := b.c.Channels, Window*Window
-	b.hu, b.label = b.hu[:0], b.label[:0]
-	b.hu, b.label = append(b.hu, make([]int16, n*ch*px)...), append(b.label, make([]uint8, n*px)...)
+	buf.hu, buf.label = resize(buf.hu, n*ch*px), resize(buf.label, n*px)
 	for i := 0; i < n; i++ {
 		crop, row, col := smp.Sample(lo + int64(i))
-		b.c.window(crop, row, col, b.hu[i*ch*px:(i+1)*ch*px], b.label[i*px:(i+1)*px])
+		b.c.window(crop, row, col, buf.hu[i*ch*px:(i+1)*ch*px], buf.label[i*px:(i+1)*px])
 	}
 	batch := unet.Batch{N: n, H: Window, W: Window}
-	if b.augment {
-		key := augment.Key{Seed: smp.seed, Step: step}
-		batch.Windows, batch.Labels = b.hu, b.label
+	key := augment.Key{Seed: smp.seed, Step: step}
+	if b.augment && !b.here {
+		batch.Windows, batch.Labels = buf.hu, buf.label
 		batch.Transform, batch.NoiseKey, batch.NoiseSigma = b.aug.Transform(key), key, b.aug.Noise
 		return batch
 	}
-	batch.Input, batch.Label = make([]float32, len(b.hu)), floats(b.label)
-	for i, v := range b.hu {
-		batch.Input[i] = float32(v)
+	buf.in, buf.lab = resize(buf.in, len(buf.hu)), resize(buf.lab, len(buf.label))
+	if b.augment {
+		// What the CPU engine does with a batch of windows (unet's
+		// augmentInto): one grid for all planes, the label thresholded,
+		// then the noise.
+		g := augment.NewGrid(Window, Window, b.aug.Transform(key))
+		augment.Sample(g, buf.in, buf.hu)
+		augment.Sample(g, buf.lab, buf.label)
+		augment.Threshold(buf.lab)
+		augment.AddNoise(buf.in, key, b.aug.Noise)
+	} else {
+		for i, v := range buf.hu {
+			buf.in[i] = float32(v)
+		}
+		for i, v := range buf.label {
+			buf.lab[i] = float32(v)
+		}
 	}
+	batch.Input, batch.Label = buf.in, buf.lab
 	return batch
+}
+
+// resize returns s with length n, reusing its array when it is large enough.
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }

@@ -16,13 +16,40 @@ import (
 // continues exactly where the checkpoint was taken.
 type state struct {
 	Params  Params  `json:"params"`
-	Stamp   string  `json:"time_str"`     // the run's start, the book's time_str
-	Epoch   int     `json:"epoch"`        // the epoch in progress, from 1
-	Batch   int64   `json:"batch"`        // its next batch
-	Samples int64   `json:"samples_seen"` // training samples seen
-	Tally   Tally   `json:"tally"`        // the epoch's counts so far
-	Best    float64 `json:"best_score"`   // best validation recall, −1 before the first
-	Seconds float64 `json:"seconds"`      // training time before this process
+	Stamp   string  `json:"time_str"`      // the run's start, the book's time_str
+	Epoch   int     `json:"epoch"`         // the epoch in progress, from 1
+	Batch   int64   `json:"batch"`         // its next batch
+	Samples int64   `json:"samples_seen"`  // training samples seen
+	Tally   Tally   `json:"tally"`         // the epoch's counts so far
+	Best    float64 `json:"best_score"`    // best validation recall, −1 before the first
+	Seconds float64 `json:"seconds"`       // training time before this process
+	Target  int     `json:"epochs_target"` // --epochs of the process that saved it
+	Inputs  inputs  `json:"inputs"`        // what the run trains and validates on
+}
+
+// inputs identify a run's streams, so that a resumed run can check that it
+// was given the same ones.
+type inputs struct {
+	Crops     int    `json:"crops"`        // nodule crops
+	CropsCRC  uint32 `json:"crops_crc32c"` // CRC-32C of their HU and labels, in order
+	ValSlices int    `json:"val_slices"`
+}
+
+// check compares the inputs of a resumed run with its checkpoint's (which
+// older checkpoints lack).
+func (in inputs) check(was inputs) error {
+	switch {
+	case was.Crops == 0:
+		return nil
+	case in.Crops != was.Crops || in.CropsCRC != was.CropsCRC:
+		return fmt.Errorf("the run trained on %d nodule crops (CRC-32C %08x), the input holds %d (%08x): "+
+			"resume with the same crop streams, in the same order (or start a new run with --init-weights)",
+			was.Crops, was.CropsCRC, in.Crops, in.CropsCRC)
+	case in.ValSlices != was.ValSlices:
+		return fmt.Errorf("the run validated on %d slices, --val holds %d: resume with the same --val stream",
+			was.ValSlices, in.ValSlices)
+	}
+	return nil
 }
 
 // stateKey is the checkpoint metadata key of the state.

@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/ctseg/ctseg/format"
+	"github.com/ctseg/ctseg/internal/progress"
 	"github.com/ctseg/ctseg/internal/unet"
 )
 
@@ -108,22 +109,29 @@ func (v *ValSet) each(f func(s *format.Slice, where string) error) error {
 	}
 }
 
-// ValImage is a validation slice chosen for the pictures, with what the
-// model made of it.
-type ValImage struct {
-	Series, Slice int // series index and the slice's number among the 6
-	HU            []int16
-	Prob, Label   []float32
-	Rows, Cols    int
-}
+// validationStopped is Validate's error when stop returned a signal.
+type validationStopped struct{ sig os.Signal }
+
+func (v *validationStopped) Error() string { return fmt.Sprintf("validation stopped by %v", v.sig) }
 
 // Validate runs the model in evaluation mode over every validation slice
-// and returns the pooled tally and the chosen slices' pictures' inputs.
-func (v *ValSet) Validate(e unet.Engine) (Tally, []ValImage, error) {
+// and returns the pooled tally and the pictures of the chosen slices,
+// drawn as they pass (with their labels too when withLabel). Before each
+// slice it asks stop whether a signal came, and stops with a
+// *validationStopped error if one did.
+func (v *ValSet) Validate(e unet.Engine, withLabel bool, stop func() os.Signal, meter *progress.Meter) (Tally, []picture, error) {
 	var t Tally
-	var imgs []ValImage
+	var pics []picture
+	var in []float32 // the input, reused from slice to slice
+	defer meter.Done()
 	err := v.each(func(s *format.Slice, where string) error {
-		p, err := e.Predict(sliceBatch(s))
+		defer meter.Add(1)
+		if sig := stop(); sig != nil {
+			return &validationStopped{sig}
+		}
+		var b unet.Batch
+		b, in = sliceBatch(s, in)
+		p, err := e.Predict(b)
 		if err != nil {
 			return fmt.Errorf("%s: %w", where, err)
 		}
@@ -132,20 +140,28 @@ func (v *ValSet) Validate(e unet.Engine) (Tally, []ValImage, error) {
 		t.Add(loss.DiceLoss, unet.CountPixels(prob, label, 0.5))
 		if k, ok := v.chosen[valKey{s.SeriesUID, s.SliceIndex}]; ok {
 			rows, cols := unpaddedSize(s)
-			imgs = append(imgs, ValImage{Series: v.series[s.SeriesUID], Slice: k, HU: hu, Prob: prob, Label: label, Rows: rows, Cols: cols})
+			ps, err := pictures("val", v.series[s.SeriesUID], k, hu, prob, label, rows, cols, withLabel)
+			if err != nil {
+				return err
+			}
+			pics = append(pics, ps...)
 		}
 		return nil
 	})
-	return t, imgs, err
+	return t, pics, err
 }
 
-// sliceBatch is a one-slice batch of the slice's clipped HU as floats.
-func sliceBatch(s *format.Slice) unet.Batch {
-	in := make([]float32, len(s.HU))
+// sliceBatch is a one-slice batch of the slice's clipped HU as floats, in
+// buf when it is large enough; it returns the buffer for the next slice.
+func sliceBatch(s *format.Slice, buf []float32) (unet.Batch, []float32) {
+	if cap(buf) < len(s.HU) {
+		buf = make([]float32, len(s.HU))
+	}
+	in := buf[:len(s.HU)]
 	for i, v := range s.HU {
 		in[i] = float32(v)
 	}
-	return unet.Batch{N: 1, H: s.Shape[1], W: s.Shape[2], Input: in}
+	return unet.Batch{N: 1, H: s.Shape[1], W: s.Shape[2], Input: in}, buf
 }
 
 func unpaddedSize(s *format.Slice) (rows, cols int) {
