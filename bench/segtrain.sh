@@ -34,6 +34,7 @@ SAMPLES=${SAMPLES:-4000}
 STEPS=${STEPS:-100}
 PYSECONDS=${PYSECONDS:-25}
 PYTHON=${PYTHON:-/usr/bin/python3}
+export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in tools/pytorch
 source "$(dirname "$0")/segtrain_data.sh"
 W=$BENCH_WORK
 go test -c -o "$W/unet.test" ./internal/unet

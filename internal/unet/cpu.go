@@ -2,6 +2,7 @@ package unet
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/ctseg/ctseg/internal/nn"
 	"github.com/ctseg/ctseg/internal/tensors"
@@ -53,6 +54,9 @@ func (e *CPU) Close() error {
 func (e *CPU) drop(cur **net) {
 	if *cur != nil {
 		(*cur).vm.Close()
+		// The tape machine has a finalizer and the graph's op closures
+		// point back to it: a cycle with a finalizer is never collected.
+		runtime.SetFinalizer((*cur).vm, nil)
 		*cur = nil
 	}
 }
