@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ctseg/ctseg/format"
+	"github.com/ctseg/ctseg/internal/streamtest"
 )
 
 var (
@@ -207,9 +208,9 @@ func tensorBytes(t *testing.T, models string) []byte {
 func TestSegtrainErrors(t *testing.T) {
 	d := trainStreams(t)
 	tmp := t.TempDir()
-	empty := writeStream(t, filepath.Join(tmp, "empty.msz"), format.KindCrop)
+	empty := streamtest.Write(t, format.KindCrop)
 	neg := &format.Crop{SeriesUID: "1.2.3", Shape: [3]int{7, 96, 96}, HU: make([]int16, 7*96*96), Label: make([]uint8, 96*96)}
-	negatives := writeStream(t, filepath.Join(tmp, "negatives.msz"), format.KindCrop, neg)
+	negatives := streamtest.Write(t, format.KindCrop, neg)
 	out := filepath.Join(tmp, "run")
 	for _, tc := range []struct {
 		name string
@@ -235,26 +236,4 @@ func TestSegtrainErrors(t *testing.T) {
 			os.RemoveAll(out)
 		}
 	}
-}
-
-// writeStream writes recs as a stream of kind to path.
-func writeStream(t *testing.T, path string, kind format.Kind, recs ...format.Record) string {
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w, err := format.NewWriter(f, format.Header{Kind: kind, Program: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range recs {
-		if err := w.Write(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }

@@ -213,7 +213,7 @@ func (ev *evaluator) read(src RecordSource, where func() string, out chan<- *bat
 		if !ok {
 			return fmt.Errorf("%s: %s record, want a slice (crop --val's output)", where(), rec.Kind())
 		}
-		if err := checkSlice(s, ev.cfg); err != nil {
+		if err := train.CheckSlice(s, ev.cfg); err != nil {
 			return fmt.Errorf("%s: series %s slice %d: %w", where(), s.SeriesUID, s.SliceIndex, err)
 		}
 		a, err := ord.add(s, where())
@@ -235,20 +235,6 @@ func (ev *evaluator) read(src RecordSource, where func() string, out chan<- *bat
 		return err
 	}
 	send()
-	return nil
-}
-
-// checkSlice refuses a slice the model cannot take.
-func checkSlice(s *format.Slice, cfg unet.Config) error {
-	switch mul := cfg.Multiple(); {
-	case s.Shape[0] != cfg.InChannels:
-		return fmt.Errorf("%d channels, the model takes %d", s.Shape[0], cfg.InChannels)
-	case s.Shape[1]%mul != 0 || s.Shape[2]%mul != 0:
-		return fmt.Errorf("%d×%d is not a multiple of %d", s.Shape[1], s.Shape[2], mul)
-	case s.Padding.Top < 0 || s.Padding.Bottom < 0 || s.Padding.Left < 0 || s.Padding.Right < 0 ||
-		s.Padding.Top+s.Padding.Bottom >= s.Shape[1] || s.Padding.Left+s.Padding.Right >= s.Shape[2]:
-		return fmt.Errorf("padding %+v leaves no image", s.Padding)
-	}
 	return nil
 }
 

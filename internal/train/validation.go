@@ -40,7 +40,7 @@ func OpenValSet(path string, cfg unet.Config) (*ValSet, error) {
 	v := &ValSet{Path: path, chosen: map[valKey]int{}, series: map[string]int{}}
 	present := map[string][]int{}
 	err := v.each(func(s *format.Slice, where string) error {
-		if err := checkSlice(s, cfg); err != nil {
+		if err := CheckSlice(s, cfg); err != nil {
 			return fmt.Errorf("%s: series %s slice %d: %w", where, s.SeriesUID, s.SliceIndex, err)
 		}
 		present[s.SeriesUID] = append(present[s.SeriesUID], s.SliceIndex)
@@ -69,15 +69,16 @@ func OpenValSet(path string, cfg unet.Config) (*ValSet, error) {
 	return v, nil
 }
 
-// checkSlice refuses a slice the model cannot take.
-func checkSlice(s *format.Slice, cfg unet.Config) error {
-	mul := cfg.Multiple()
-	switch {
+// CheckSlice refuses a slice a model of configuration cfg cannot take
+// (segtrain's --val and segeval's input alike).
+func CheckSlice(s *format.Slice, cfg unet.Config) error {
+	switch mul := cfg.Multiple(); {
 	case s.Shape[0] != cfg.InChannels:
 		return fmt.Errorf("%d channels, the model takes %d", s.Shape[0], cfg.InChannels)
 	case s.Shape[1]%mul != 0 || s.Shape[2]%mul != 0:
 		return fmt.Errorf("%d×%d is not a multiple of %d", s.Shape[1], s.Shape[2], mul)
-	case s.Padding.Top+s.Padding.Bottom >= s.Shape[1] || s.Padding.Left+s.Padding.Right >= s.Shape[2]:
+	case s.Padding.Top < 0 || s.Padding.Bottom < 0 || s.Padding.Left < 0 || s.Padding.Right < 0 ||
+		s.Padding.Top+s.Padding.Bottom >= s.Shape[1] || s.Padding.Left+s.Padding.Right >= s.Shape[2]:
 		return fmt.Errorf("padding %+v leaves no image", s.Padding)
 	}
 	return nil
