@@ -4,18 +4,23 @@ package nn
 // zero padding K/2, as PyTorch's Conv2d(Cin, Cout, K, padding=K/2): input
 // N×Cin×H×W, weight Cout×Cin×K×K, bias Cout, output N×Cout×H×W.
 //
-// The forward pass multiplies the weight matrix (Cout × Cin·K·K) by an
-// im2col buffer built for a band of rows at a time, so the buffer stays in
-// cache and its size does not grow with the image.
+// Both the forward pass and the weight gradient are matrix products with
+// the im2col matrix (Cin·K·K rows, one per input pixel offset), built for a
+// band of rows at a time so that it stays in cache. The matrix is never
+// written out: a band of the input is copied once, zero-padded (see
+// padded), and every im2col row is a contiguous run of that copy, which
+// gemm reads through row offsets.
 type Conv struct{ N, Cin, Cout, H, W, K int }
 
-// colFloats is the target size of one im2col band, in floats (~256 KiB);
-// a variable so that tests can force many bands on small images.
+// colFloats is the target size of one band's padded input and output
+// buffers together, in floats (~256 KiB); a variable so that tests can
+// force many bands on small images.
 var colFloats = 64 << 10
 
-// bandRows returns how many image rows one im2col band holds.
-func bandRows(kc, h, w int) int {
-	r := colFloats / (kc * w)
+// bandRows returns how many image rows one band holds when each pixel of
+// a row takes perPixel floats of buffers.
+func bandRows(perPixel, h, w int) int {
+	r := colFloats / (perPixel * w)
 	if r < 1 {
 		r = 1
 	}
@@ -24,6 +29,65 @@ func bandRows(kc, h, w int) int {
 	}
 	return r
 }
+
+// padded is the zero-padded copy of the input rows that output rows
+// [r0, r1) of one sample read. Each channel is a plane of rows+2p rows
+// (p = K/2 above and below the band) of stride W+p: p zeros, then the W
+// values, the zeros doubling as the right padding of the row before. The
+// input pixel at offset (ky, kx) from output pixel q lies at
+// plane·ci + q + ky·stride + kx when q counts output pixels with the same
+// stride; the p extra outputs per row are computed and discarded, and so
+// are the outputs that round the band up to cols, a multiple of 32 (the
+// micro-kernels' width), for which each plane has a zero tail.
+type padded struct {
+	buf                 *[]float32
+	stride, plane, cols int
+	rows                int
+}
+
+// pad copies rows [r0, r1) of sample n of x, with their halo, into a
+// pooled padded buffer; release it with free.
+func (s Conv) pad(x Cat, n, r0, r1 int) padded {
+	p := s.K / 2
+	rows := r1 - r0
+	b := padded{stride: s.W + p, rows: rows}
+	b.cols = (rows*b.stride + 31) &^ 31
+	b.plane = (rows+2*p)*b.stride + 2*p + 32
+	b.buf = getBuf(s.Cin * b.plane)
+	buf := *b.buf
+	for ci := 0; ci < s.Cin; ci++ {
+		src := x.plane(s, n, ci)
+		dst := buf[ci*b.plane : (ci+1)*b.plane]
+		for i := 0; i < rows+2*p; i++ {
+			row := dst[i*b.stride : (i+1)*b.stride]
+			clear(row[:p])
+			if sr := r0 - p + i; sr >= 0 && sr < s.H {
+				copy(row[p:], src[sr*s.W:(sr+1)*s.W])
+			} else {
+				clear(row[p:])
+			}
+		}
+		clear(dst[(rows+2*p)*b.stride:])
+	}
+	return b
+}
+
+// im2col returns the band's im2col matrix (Cin·K·K rows of cols values)
+// as rows of the padded copy.
+func (s Conv) im2col(b padded) mat {
+	kk := s.K * s.K
+	off := getOff(s.Cin * kk)
+	for ci := 0; ci < s.Cin; ci++ {
+		for ky := 0; ky < s.K; ky++ {
+			for kx := 0; kx < s.K; kx++ {
+				off[ci*kk+ky*s.K+kx] = ci*b.plane + ky*b.stride + kx
+			}
+		}
+	}
+	return mat{*b.buf, off}
+}
+
+func (b padded) free() { putBuf(b.buf) }
 
 // Epilogue is element-wise work applied to each band of a convolution's
 // output while the band is still in cache: ReLU, then (when Scale is not
@@ -67,26 +131,30 @@ func (c Cat) plane(s Conv, n, ci int) []float32 {
 func (s Conv) ForwardCat(x Cat, w, b, y []float32, ep Epilogue, workers int) {
 	kc := s.Cin * s.K * s.K
 	hw := s.H * s.W
-	rows := bandRows(kc, s.H, s.W)
+	wm := strided(w, s.Cout, kc)
+	defer wm.release()
+	rows := bandRows(s.Cin+s.Cout, s.H, s.W)
 	forBands(s.N, s.H, rows, workers, func(n, r0, r1 int) {
-		npx := (r1 - r0) * s.W
-		colp := getBuf(kc * npx)
-		col := *colp
-		s.im2col(x, n, r0, r1, col)
+		pb := s.pad(x, n, r0, r1)
+		col := s.im2col(pb)
 		// Accumulate into a band-sized buffer that stays in cache, then
 		// write each output value once, with bias and epilogue.
-		tp := getBuf(s.Cout * npx)
+		tp := getBuf(s.Cout * pb.cols)
 		t := *tp
 		clear(t)
-		gemm(s.Cout, npx, kc, w, kc, col, npx, t, npx)
-		putBuf(colp)
+		gemm(s.Cout, pb.cols, kc, wm, col, t, pb.cols)
+		col.release()
+		pb.free()
 		yn := y[n*s.Cout*hw : (n+1)*s.Cout*hw]
 		for co := 0; co < s.Cout; co++ {
 			v := float32(0)
 			if b != nil {
 				v = b[co]
 			}
-			ep.write(yn[co*hw+r0*s.W:co*hw+r1*s.W], t[co*npx:(co+1)*npx], v, co)
+			tc := t[co*pb.cols:]
+			for r := r0; r < r1; r++ {
+				ep.write(yn[co*hw+r*s.W:][:s.W], tc[(r-r0)*pb.stride:][:s.W], v, co)
+			}
 		}
 		putBuf(tp)
 	})
@@ -114,47 +182,6 @@ func (ep Epilogue) write(dst, src []float32, bias float32, c int) {
 		for i, v := range src {
 			dst[i] = v + bias
 		}
-	}
-}
-
-// im2col fills col (Cin·K·K rows × (r1−r0)·W columns) with the input
-// values each output pixel of rows [r0, r1) of sample n sees, zero outside
-// the image.
-func (s Conv) im2col(x Cat, n, r0, r1 int, col []float32) {
-	p := s.K / 2
-	npx := (r1 - r0) * s.W
-	for ci := 0; ci < s.Cin; ci++ {
-		plane := x.plane(s, n, ci)
-		for ky := 0; ky < s.K; ky++ {
-			for kx := 0; kx < s.K; kx++ {
-				dst := col[((ci*s.K+ky)*s.K+kx)*npx:][:npx]
-				shift := kx - p
-				for r := r0; r < r1; r++ {
-					seg := dst[(r-r0)*s.W : (r-r0+1)*s.W]
-					sr := r + ky - p
-					if sr < 0 || sr >= s.H {
-						clear(seg)
-						continue
-					}
-					shiftRow(seg, plane[sr*s.W:(sr+1)*s.W], shift)
-				}
-			}
-		}
-	}
-}
-
-// shiftRow sets dst[c] = src[c+shift], zero where c+shift is outside src.
-func shiftRow(dst, src []float32, shift int) {
-	w := len(src)
-	switch {
-	case shift >= w || -shift >= w:
-		clear(dst)
-	case shift >= 0:
-		copy(dst, src[shift:])
-		clear(dst[w-shift:])
-	default:
-		clear(dst[:-shift])
-		copy(dst[-shift:], src[:w+shift])
 	}
 }
 
@@ -189,7 +216,7 @@ func (s Conv) BackwardWeight(x, dy, dw, db []float32, workers int) {
 func (s Conv) BackwardWeightCat(x Cat, dy, dw, db []float32, workers int) {
 	kc := s.Cin * s.K * s.K
 	hw := s.H * s.W
-	rows := bandRows(kc, s.H, s.W)
+	rows := bandRows(s.Cin+s.Cout, s.H, s.W)
 	// Per-sample parts (transposed: kc × Cout), pooled: a training step
 	// would otherwise allocate megabytes per layer and keep the GC busy.
 	partp, bpartp := getBuf(s.N*kc*s.Cout), getBuf(s.N*s.Cout)
@@ -202,13 +229,16 @@ func (s Conv) BackwardWeightCat(x Cat, dy, dw, db []float32, workers int) {
 		dyn := dy[n*s.Cout*hw : (n+1)*s.Cout*hw]
 		for r0 := 0; r0 < s.H; r0 += rows {
 			r1 := min(r0+rows, s.H)
-			npx := (r1 - r0) * s.W
-			colp, dytp := getBuf(kc*npx), getBuf(npx*s.Cout)
-			col, dyt := *colp, *dytp
-			s.im2col(x, n, r0, r1, col)
-			transpose(dyn[r0*s.W:], hw, s.Cout, npx, dyt)
-			gemm(kc, s.Cout, npx, col, npx, dyt, s.Cout, pw, s.Cout)
-			putBuf(colp)
+			pb := s.pad(x, n, r0, r1)
+			col := s.im2col(pb)
+			dytp := getBuf(pb.cols * s.Cout)
+			dyt := *dytp
+			s.transposeBand(dyn, r0, r1, pb, dyt)
+			dm := strided(dyt, pb.cols, s.Cout)
+			gemm(kc, s.Cout, pb.cols, col, dm, pw, s.Cout)
+			dm.release()
+			col.release()
+			pb.free()
 			putBuf(dytp)
 		}
 		for co := 0; co < s.Cout; co++ {
@@ -229,6 +259,24 @@ func (s Conv) BackwardWeightCat(x Cat, dy, dw, db []float32, workers int) {
 				v += bpart[n*s.Cout+co]
 			}
 			db[co] = v
+		}
+	}
+}
+
+// transposeBand writes rows [r0, r1) of the output gradient dyn (one
+// sample, Cout×H×W) to dyt as b.cols pixels × Cout, pixels on the padded
+// band's stride; the extra pixels are zero, so they add nothing to the
+// weight gradient.
+func (s Conv) transposeBand(dyn []float32, r0, r1 int, b padded, dyt []float32) {
+	clear(dyt)
+	hw := s.H * s.W
+	for co := 0; co < s.Cout; co++ {
+		plane := dyn[co*hw : (co+1)*hw]
+		for r := r0; r < r1; r++ {
+			q := (r - r0) * b.stride
+			for c, v := range plane[r*s.W : (r+1)*s.W] {
+				dyt[(q+c)*s.Cout+co] = v
+			}
 		}
 	}
 }

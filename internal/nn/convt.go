@@ -14,13 +14,17 @@ func (s ConvT) Forward(x, w, b, y []float32, workers int) {
 	defer putBuf(wtp)
 	wt := *wtp
 	transpose(w, c4, s.Cin, c4, wt)
+	wm := strided(wt, c4, s.Cin)
+	defer wm.release()
 	rows := bandRows(c4, s.H, s.W)
 	forBands(s.N, s.H, rows, workers, func(n, r0, r1 int) {
 		npx := (r1 - r0) * s.W
 		tp := getBuf(c4 * npx)
 		t := *tp
 		clear(t)
-		gemm(c4, npx, s.Cin, wt, s.Cin, x[n*s.Cin*hw+r0*s.W:], hw, t, npx)
+		xm := strided(x[n*s.Cin*hw+r0*s.W:], s.Cin, hw)
+		gemm(c4, npx, s.Cin, wm, xm, t, npx)
+		xm.release()
 		yn := y[n*s.Cout*4*hw : (n+1)*s.Cout*4*hw]
 		w2 := 2 * s.W
 		for co := 0; co < s.Cout; co++ {
@@ -71,6 +75,8 @@ func (s ConvT) gather(dyn []float32, r0, r1 int, g []float32, transposed bool) {
 func (s ConvT) BackwardData(dy, w, dx []float32, workers int) {
 	c4 := s.Cout * 4
 	hw := s.H * s.W
+	wm := strided(w, s.Cin, c4)
+	defer wm.release()
 	rows := bandRows(c4, s.H, s.W)
 	forBands(s.N, s.H, rows, workers, func(n, r0, r1 int) {
 		npx := (r1 - r0) * s.W
@@ -81,7 +87,9 @@ func (s ConvT) BackwardData(dy, w, dx []float32, workers int) {
 		for ci := 0; ci < s.Cin; ci++ {
 			clear(dxn[ci*hw+r0*s.W : ci*hw+r1*s.W])
 		}
-		gemm(s.Cin, npx, c4, w, c4, g, npx, dxn[r0*s.W:], hw)
+		gm := strided(g, c4, npx)
+		gemm(s.Cin, npx, c4, wm, gm, dxn[r0*s.W:], hw)
+		gm.release()
 		putBuf(gp)
 	})
 }
@@ -106,7 +114,10 @@ func (s ConvT) BackwardWeight(x, dy, dw, db []float32, workers int) {
 			gp := getBuf(npx * c4)
 			g := *gp
 			s.gather(dyn, r0, r1, g, true)
-			gemm(s.Cin, c4, npx, x[n*s.Cin*hw+r0*s.W:], hw, g, c4, pw, c4)
+			xm, gm := strided(x[n*s.Cin*hw+r0*s.W:], s.Cin, hw), strided(g, npx, c4)
+			gemm(s.Cin, c4, npx, xm, gm, pw, c4)
+			xm.release()
+			gm.release()
 			putBuf(gp)
 		}
 		for co := 0; co < s.Cout; co++ {

@@ -7,62 +7,142 @@ package nn
 // load, add and store of C per block.
 const kBlock = 64
 
-// gemm computes C += A·B for row-major A (m×k, row stride lda), B (k×n,
-// stride ldb) and C (m×n, stride ldc), in blocks of kBlock along k. Blocks
-// of 4 rows × 32 columns go to the AVX-512 micro-kernel and 4 × 16 to the
-// AVX2/FMA one when the CPU has them; the edges (and everything on other CPUs) use the Go loops
-// below. Every element's sum runs in the same order whatever the worker
-// count, so the result depends only on the operands.
-func gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	for p := 0; p < k; p += kBlock {
-		kb := min(kBlock, k-p)
-		gemmBlock(m, n, kb, a[p:], lda, b[p*ldb:], ldb, c, ldc)
-	}
+// mat is a matrix operand of gemm: row i is data[off[i]:], its elements
+// contiguous. Rows need not be evenly spaced, which lets a convolution
+// name the shifted rows of a zero-padded image as its im2col matrix
+// without copying them (an indirect GEMM).
+type mat struct {
+	data []float32
+	off  []int
 }
 
-// gemmBlock is gemm for k ≤ kBlock.
-func gemmBlock(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+// strided returns the rows×cols matrix of data with row stride ld. Its
+// row offsets come from a pool: hand them back with release.
+func strided(data []float32, rows, ld int) mat {
+	off := getOff(rows)
+	for i := range off {
+		off[i] = i * ld
+	}
+	return mat{data, off}
+}
+
+// release returns x's row offsets to the pool.
+func (x mat) release() { putOff(x.off) }
+
+// gemm computes C += A·B for A (m×k), B (k×n) and row-major C (m×n, row
+// stride ldc), in blocks of kBlock along k. Blocks of 4 rows × 32 columns
+// go to the AVX-512 micro-kernel and 4 × 16 to the AVX2/FMA one when the
+// CPU has them, the ragged edges too (through zero-padded copies), so
+// every element is summed by the same instructions in the same order
+// whatever the shapes and the worker count: the result depends only on
+// the operands. Other CPUs use the Go loops of gemmGo.
+func gemm(m, n, k int, a, b mat, c []float32, ldc int) {
 	if m == 0 || n == 0 || k == 0 {
 		return
 	}
 	// Bounds are checked once here so that the kernels may trust them.
-	_ = a[(m-1)*lda+k-1]
-	_ = b[(k-1)*ldb+n-1]
+	checkMat("A", a, m, k)
+	checkMat("B", b, k, n)
 	_ = c[(m-1)*ldc+n-1]
-	m4, n16 := 0, 0
-	if useAsm {
-		m4, n16 = m&^3, n&^15
-		j := 0
-		if use512 {
-			for ; j+32 <= n16; j += 32 {
-				for i := 0; i < m4; i += 4 {
-					kern4x32(k, &a[i*lda], lda, &b[j], ldb, &c[i*ldc+j], ldc)
-				}
-			}
-		}
-		for ; j < n16; j += 16 {
-			for i := 0; i < m4; i += 4 {
-				kern4x16(k, &a[i*lda], lda, &b[j], ldb, &c[i*ldc+j], ldc)
-			}
+	for p := 0; p < k; p += kBlock {
+		kb := min(kBlock, k-p)
+		bb := mat{b.data, b.off[p : p+kb]}
+		if useAsm {
+			gemmBlock(m, n, kb, a, p, bb, c, ldc)
+		} else {
+			gemmGo(m, n, kb, a, p, bb, c, ldc)
 		}
 	}
-	if n16 > 0 && m4 < m {
-		// Rows below the 4-row blocks, over the 16-column blocks.
-		gemmGo(m-m4, n16, k, a[m4*lda:], lda, b, ldb, c[m4*ldc:], ldc)
+}
+
+// checkMat panics unless all rows×cols elements of x are in range.
+func checkMat(name string, x mat, rows, cols int) {
+	if len(x.off) < rows {
+		panic("nn: gemm operand " + name + " has too few rows")
+	}
+	for _, o := range x.off[:rows] {
+		if o < 0 || o > len(x.data)-cols {
+			panic("nn: gemm operand " + name + " out of range")
+		}
+	}
+}
+
+// gemmBlock is gemm for k ≤ kBlock on the assembly kernels, A's columns
+// counted from column a0.
+func gemmBlock(m, n, k int, a mat, a0 int, b mat, c []float32, ldc int) {
+	m4, n16 := m&^3, n&^15
+	for j := 0; j < n16; {
+		w := 16
+		if use512 && j+32 <= n16 {
+			w = 32
+		}
+		for i := 0; i < m4; i += 4 {
+			kernel(w, k, a, a0, a.off[i:i+4], b, j, c[i*ldc+j:], ldc)
+		}
+		if m4 < m {
+			edgeRows(m-m4, w, k, a, a0, a.off[m4:m], b, j, c[m4*ldc+j:], ldc)
+		}
+		j += w
 	}
 	if n16 < n {
-		// Columns right of the 16-column blocks, all rows.
-		gemmGo(m, n-n16, k, a, lda, b[n16:], ldb, c[n16:], ldc)
+		edgeCols(m, n-n16, k, a, a0, b, n16, c[n16:], ldc)
+	}
+}
+
+// kernel adds rows aoff (4 of them) of A times columns [j, j+w) of B to
+// the 4×w block of C at c, on the w-column micro-kernel (16 or 32).
+func kernel(w, k int, a mat, a0 int, aoff []int, b mat, j int, c []float32, ldc int) {
+	_ = c[3*ldc+w-1]
+	if w == 32 {
+		kern4x32(k, &a.data[a0], &aoff[0], &b.data[j], &b.off[0], &c[0], ldc)
+	} else {
+		kern4x16(k, &a.data[a0], &aoff[0], &b.data[j], &b.off[0], &c[0], ldc)
+	}
+}
+
+// edgeRows is kernel for the last r < 4 rows: the missing rows repeat the
+// last one and their sums go to a scratch block that is then added to C,
+// which gives the same bits as the kernel adding to C itself.
+func edgeRows(r, w, k int, a mat, a0 int, rows []int, b mat, j int, c []float32, ldc int) {
+	var aoff [4]int
+	for i := range aoff {
+		aoff[i] = rows[min(i, r-1)]
+	}
+	tp := getBuf(4 * w)
+	defer putBuf(tp)
+	t := *tp
+	clear(t)
+	kernel(w, k, a, a0, aoff[:], b, j, t, w)
+	for i := 0; i < r; i++ {
+		addTo(c[i*ldc:i*ldc+w], t[i*w:(i+1)*w])
+	}
+}
+
+// edgeCols is gemmBlock for the last r < 16 columns of B, starting at
+// column j: they are copied into a zero-padded k×16 block, multiplied
+// into a scratch C and the r real columns added to C.
+func edgeCols(m, r, k int, a mat, a0 int, b mat, j int, c []float32, ldc int) {
+	bp, tp := getBuf(k*16), getBuf(m*16)
+	defer putBuf(bp)
+	defer putBuf(tp)
+	bs, t := *bp, *tp
+	clear(bs)
+	clear(t)
+	for p, o := range b.off[:k] {
+		copy(bs[p*16:p*16+r], b.data[o+j:o+j+r])
+	}
+	bm := strided(bs, k, 16)
+	defer bm.release()
+	gemmBlock(m, 16, k, a, a0, bm, t, 16)
+	for i := 0; i < m; i++ {
+		addTo(c[i*ldc:i*ldc+r], t[i*16:i*16+r])
 	}
 }
 
 // gemmGo is the portable C += A·B for k ≤ kBlock: four rows at a time,
 // each sum over k accumulated from zero in a small buffer and then added to
-// C, as the assembly kernel does.
-func gemmGo(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	if m <= 0 || n <= 0 {
-		return
-	}
+// C, as the assembly kernels do.
+func gemmGo(m, n, k int, a mat, a0 int, b mat, c []float32, ldc int) {
 	accp := getBuf(4 * n)
 	defer putBuf(accp)
 	acc := *accp
@@ -70,14 +150,15 @@ func gemmGo(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32
 	for ; i+4 <= m; i += 4 {
 		clear(acc)
 		a0s, a1s, a2s, a3s := acc[:n], acc[n:2*n], acc[2*n:3*n], acc[3*n:4*n]
+		r0, r1, r2, r3 := a.data[a.off[i]+a0:], a.data[a.off[i+1]+a0:], a.data[a.off[i+2]+a0:], a.data[a.off[i+3]+a0:]
 		for p := 0; p < k; p++ {
-			a0, a1, a2, a3 := a[i*lda+p], a[(i+1)*lda+p], a[(i+2)*lda+p], a[(i+3)*lda+p]
-			bp := b[p*ldb : p*ldb+n]
+			v0, v1, v2, v3 := r0[p], r1[p], r2[p], r3[p]
+			bp := b.data[b.off[p]:][:n]
 			for j, bv := range bp {
-				a0s[j] += a0 * bv
-				a1s[j] += a1 * bv
-				a2s[j] += a2 * bv
-				a3s[j] += a3 * bv
+				a0s[j] += v0 * bv
+				a1s[j] += v1 * bv
+				a2s[j] += v2 * bv
+				a3s[j] += v3 * bv
 			}
 		}
 		for r := 0; r < 4; r++ {
@@ -87,9 +168,10 @@ func gemmGo(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32
 	for ; i < m; i++ {
 		s := acc[:n]
 		clear(s)
+		row := a.data[a.off[i]+a0:]
 		for p := 0; p < k; p++ {
-			av := a[i*lda+p]
-			bp := b[p*ldb : p*ldb+n]
+			av := row[p]
+			bp := b.data[b.off[p]:][:n]
 			for j, bv := range bp {
 				s[j] += av * bv
 			}

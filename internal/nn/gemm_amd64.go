@@ -2,11 +2,12 @@
 
 package nn
 
-// useAsm reports whether the AVX2/FMA micro-kernel may run on this CPU;
-// use512 whether the AVX-512 one may too (a variable so that tests can
-// compare the two).
+// hasAsm reports whether the AVX2/FMA micro-kernel may run on this CPU;
+// useAsm whether it does and use512 whether the AVX-512 one does too
+// (variables so that tests can compare them with the Go loops).
 var (
-	useAsm = hasAVX2FMA()
+	hasAsm = hasAVX2FMA()
+	useAsm = hasAsm
 	use512 = useAsm && hasAVX512()
 )
 
@@ -39,13 +40,15 @@ func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
 // xgetbv reads extended control register 0.
 func xgetbv() (eax, edx uint32)
 
-// kern4x16 computes C[0:4][0:16] += A[0:4][0:k]·B[0:k][0:16] with strides
-// in elements; the caller guarantees the bounds.
+// kern4x16 computes C[0:4][0:16] += A[0:4][0:k]·B[0:k][0:16], row r of A
+// starting at a[aoff[r]] and row p of B at b[boff[p]] (offsets in
+// elements), C's rows ldc elements apart; the caller guarantees the
+// bounds.
 //
 //go:noescape
-func kern4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+func kern4x16(k int, a *float32, aoff *int, b *float32, boff *int, c *float32, ldc int)
 
 // kern4x32 is kern4x16 for 32 columns with AVX-512.
 //
 //go:noescape
-func kern4x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+func kern4x32(k int, a *float32, aoff *int, b *float32, boff *int, c *float32, ldc int)

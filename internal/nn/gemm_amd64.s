@@ -21,20 +21,24 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-8
 	MOVL DX, edx+4(FP)
 	RET
 
-// func kern4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
-// Eight accumulators (4 rows × 2 YMM) hide the FMA latency; C += the sum.
+// func kern4x16(k int, a *float32, aoff *int, b *float32, boff *int, c *float32, ldc int)
+// C[0:4][0:16] += Σp A[r][p]·B[p][0:16], where row r of A starts at element
+// aoff[r] of a and row p of B at element boff[p] of b (both in elements);
+// ldc is C's row stride. Eight accumulators (4 rows × 2 YMM) hide the FMA
+// latency.
 TEXT ·kern4x16(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
-	MOVQ lda+16(FP), R8
+	MOVQ aoff+16(FP), AX
+	MOVQ 0(AX), R8
+	MOVQ 8(AX), R9
+	MOVQ 16(AX), R11
+	MOVQ 24(AX), R13
 	MOVQ b+24(FP), DI
-	MOVQ ldb+32(FP), R9
+	MOVQ boff+32(FP), BX
 	MOVQ c+40(FP), DX
 	MOVQ ldc+48(FP), R10
-	SHLQ $2, R8
-	SHLQ $2, R9
 	SHLQ $2, R10
-	LEAQ (R8)(R8*2), R11
 
 	// The sum over this call's k starts from zero and is added to C at
 	// the end: the caller splits long sums into blocks for accuracy.
@@ -51,22 +55,23 @@ TEXT ·kern4x16(SB), NOSPLIT, $0-56
 	JE store
 
 loop:
-	VMOVUPS (DI), Y8
-	VMOVUPS 32(DI), Y9
-	VBROADCASTSS (SI), Y10
+	MOVQ (BX), AX
+	VMOVUPS (DI)(AX*4), Y8
+	VMOVUPS 32(DI)(AX*4), Y9
+	VBROADCASTSS (SI)(R8*4), Y10
 	VFMADD231PS Y8, Y10, Y0
 	VFMADD231PS Y9, Y10, Y1
-	VBROADCASTSS (SI)(R8*1), Y11
+	VBROADCASTSS (SI)(R9*4), Y11
 	VFMADD231PS Y8, Y11, Y2
 	VFMADD231PS Y9, Y11, Y3
-	VBROADCASTSS (SI)(R8*2), Y12
+	VBROADCASTSS (SI)(R11*4), Y12
 	VFMADD231PS Y8, Y12, Y4
 	VFMADD231PS Y9, Y12, Y5
-	VBROADCASTSS (SI)(R11*1), Y13
+	VBROADCASTSS (SI)(R13*4), Y13
 	VFMADD231PS Y8, Y13, Y6
 	VFMADD231PS Y9, Y13, Y7
 	ADDQ $4, SI
-	ADDQ R9, DI
+	ADDQ $8, BX
 	DECQ CX
 	JNZ loop
 
@@ -94,23 +99,26 @@ store:
 	VZEROUPPER
 	RET
 
-// func kern4x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+// func kern4x32(k int, a *float32, aoff *int, b *float32, boff *int, c *float32, ldc int)
 // kern4x16 with AVX-512 registers: 4 rows × 2 ZMM (32 columns). Each
 // element's products are summed in the same order as kern4x16's, so both
 // kernels give the same bits.
 TEXT ·kern4x32(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
-	MOVQ lda+16(FP), R8
+	MOVQ aoff+16(FP), AX
+	MOVQ 0(AX), R8
+	MOVQ 8(AX), R9
+	MOVQ 16(AX), R11
+	MOVQ 24(AX), R13
 	MOVQ b+24(FP), DI
-	MOVQ ldb+32(FP), R9
+	MOVQ boff+32(FP), BX
 	MOVQ c+40(FP), DX
 	MOVQ ldc+48(FP), R10
-	SHLQ $2, R8
-	SHLQ $2, R9
 	SHLQ $2, R10
-	LEAQ (R8)(R8*2), R11
 
+	// The sum over this call's k starts from zero and is added to C at
+	// the end: the caller splits long sums into blocks for accuracy.
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -124,22 +132,23 @@ TEXT ·kern4x32(SB), NOSPLIT, $0-56
 	JE store512
 
 loop512:
-	VMOVUPS (DI), Z8
-	VMOVUPS 64(DI), Z9
-	VBROADCASTSS (SI), Z10
+	MOVQ (BX), AX
+	VMOVUPS (DI)(AX*4), Z8
+	VMOVUPS 64(DI)(AX*4), Z9
+	VBROADCASTSS (SI)(R8*4), Z10
 	VFMADD231PS Z8, Z10, Z0
 	VFMADD231PS Z9, Z10, Z1
-	VBROADCASTSS (SI)(R8*1), Z11
+	VBROADCASTSS (SI)(R9*4), Z11
 	VFMADD231PS Z8, Z11, Z2
 	VFMADD231PS Z9, Z11, Z3
-	VBROADCASTSS (SI)(R8*2), Z12
+	VBROADCASTSS (SI)(R11*4), Z12
 	VFMADD231PS Z8, Z12, Z4
 	VFMADD231PS Z9, Z12, Z5
-	VBROADCASTSS (SI)(R11*1), Z13
+	VBROADCASTSS (SI)(R13*4), Z13
 	VFMADD231PS Z8, Z13, Z6
 	VFMADD231PS Z9, Z13, Z7
 	ADDQ $4, SI
-	ADDQ R9, DI
+	ADDQ $8, BX
 	DECQ CX
 	JNZ loop512
 

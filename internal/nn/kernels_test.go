@@ -93,7 +93,7 @@ func TestConv(t *testing.T) {
 		if small {
 			colFloats = 1 // one row per band
 		}
-		for _, s := range []Conv{{2, 3, 5, 6, 7, 3}, {3, 7, 16, 4, 8, 3}, {2, 16, 1, 5, 4, 1}, {1, 2, 4, 1, 1, 3}} {
+		for _, s := range []Conv{{2, 3, 5, 6, 7, 3}, {3, 7, 16, 4, 8, 3}, {2, 16, 1, 5, 4, 1}, {1, 2, 4, 1, 1, 3}, {1, 3, 6, 9, 13, 5}, {2, 7, 16, 20, 33, 3}} {
 			x := randSlice(r, s.N*s.Cin*s.H*s.W)
 			w := randSlice(r, s.Cout*s.Cin*s.K*s.K)
 			b := randSlice(r, s.Cout)

@@ -77,3 +77,17 @@ func forBands(N, H, rows, workers int, fn func(n, r0, r1 int)) {
 		fn(n, r0, min(r0+rows, H))
 	})
 }
+
+// offsets hands out reusable row-offset buffers for gemm's operands.
+var offsets sync.Pool
+
+// getOff returns an int buffer of length n (contents undefined).
+func getOff(n int) []int {
+	if p, ok := offsets.Get().(*[]int); ok && cap(*p) >= n {
+		return (*p)[:n]
+	}
+	return make([]int, n)
+}
+
+// putOff returns a buffer from getOff.
+func putOff(o []int) { offsets.Put(&o) }
