@@ -30,9 +30,9 @@ func strided(data []float32, rows, ld int) mat {
 func (x mat) release() { putOff(x.off) }
 
 // gemm computes C += A·B for A (m×k), B (k×n) and row-major C (m×n, row
-// stride ldc), in blocks of kBlock along k. Blocks of 4 rows × 32 columns
-// go to the AVX-512 micro-kernel and 4 × 16 to the AVX2/FMA one when the
-// CPU has them, the ragged edges too (through zero-padded copies), so
+// stride ldc), in blocks of kBlock along k, on the AVX-512 or AVX2/FMA
+// micro-kernels when the CPU has them, the ragged edges too (through
+// padded copies), so
 // every element is summed by the same instructions in the same order
 // whatever the shapes and the worker count: the result depends only on
 // the operands. Other CPUs use the Go loops of gemmGo.
@@ -68,19 +68,24 @@ func checkMat(name string, x mat, rows, cols int) {
 }
 
 // gemmBlock is gemm for k ≤ kBlock on the assembly kernels, A's columns
-// counted from column a0.
+// counted from column a0: blocks of 8 rows × 32 or 16 columns with
+// AVX-512, 4 × 16 with AVX2.
 func gemmBlock(m, n, k int, a mat, a0 int, b mat, c []float32, ldc int) {
-	m4, n16 := m&^3, n&^15
+	mr := 4
+	if use512 {
+		mr = 8
+	}
+	mb, n16 := m-m%mr, n&^15
 	for j := 0; j < n16; {
 		w := 16
 		if use512 && j+32 <= n16 {
 			w = 32
 		}
-		for i := 0; i < m4; i += 4 {
-			kernel(w, k, a, a0, a.off[i:i+4], b, j, c[i*ldc+j:], ldc)
+		for i := 0; i < mb; i += mr {
+			kernel(mr, w, k, a, a0, a.off[i:i+mr], b, j, c[i*ldc+j:], ldc)
 		}
-		if m4 < m {
-			edgeRows(m-m4, w, k, a, a0, a.off[m4:m], b, j, c[m4*ldc+j:], ldc)
+		if mb < m {
+			edgeRows(mr, m-mb, w, k, a, a0, a.off[mb:m], b, j, c[mb*ldc+j:], ldc)
 		}
 		j += w
 	}
@@ -89,30 +94,38 @@ func gemmBlock(m, n, k int, a mat, a0 int, b mat, c []float32, ldc int) {
 	}
 }
 
-// kernel adds rows aoff (4 of them) of A times columns [j, j+w) of B to
-// the 4×w block of C at c, on the w-column micro-kernel (16 or 32).
-func kernel(w, k int, a mat, a0 int, aoff []int, b mat, j int, c []float32, ldc int) {
-	_ = c[3*ldc+w-1]
-	if w == 32 {
-		kern4x32(k, &a.data[a0], &aoff[0], &b.data[j], &b.off[0], &c[0], ldc)
-	} else {
+// kernel adds rows aoff (mr of them) of A times columns [j, j+w) of B to
+// the mr×w block of C at c, on the micro-kernel of that shape. All the
+// kernels sum each element of C alike (from zero, one FMA per product in
+// order, then added to C), so they give the same bits.
+func kernel(mr, w, k int, a mat, a0 int, aoff []int, b mat, j int, c []float32, ldc int) {
+	_ = c[(mr-1)*ldc+w-1]
+	_ = aoff[mr-1]
+	switch {
+	case mr == 8 && w == 32:
+		kern8x32(k, &a.data[a0], &aoff[0], &b.data[j], &b.off[0], &c[0], ldc)
+	case mr == 8 && w == 16:
+		kern8x16(k, &a.data[a0], &aoff[0], &b.data[j], &b.off[0], &c[0], ldc)
+	case mr == 4 && w == 16:
 		kern4x16(k, &a.data[a0], &aoff[0], &b.data[j], &b.off[0], &c[0], ldc)
+	default:
+		panic("nn: no micro-kernel for this block")
 	}
 }
 
-// edgeRows is kernel for the last r < 4 rows: the missing rows repeat the
+// edgeRows is kernel for the last r < mr rows: the missing rows repeat the
 // last one and their sums go to a scratch block that is then added to C,
 // which gives the same bits as the kernel adding to C itself.
-func edgeRows(r, w, k int, a mat, a0 int, rows []int, b mat, j int, c []float32, ldc int) {
-	var aoff [4]int
-	for i := range aoff {
+func edgeRows(mr, r, w, k int, a mat, a0 int, rows []int, b mat, j int, c []float32, ldc int) {
+	var aoff [8]int
+	for i := range aoff[:mr] {
 		aoff[i] = rows[min(i, r-1)]
 	}
-	tp := getBuf(4 * w)
+	tp := getBuf(mr * w)
 	defer putBuf(tp)
 	t := *tp
 	clear(t)
-	kernel(w, k, a, a0, aoff[:], b, j, t, w)
+	kernel(mr, w, k, a, a0, aoff[:mr], b, j, t, w)
 	for i := 0; i < r; i++ {
 		addTo(c[i*ldc:i*ldc+w], t[i*w:(i+1)*w])
 	}

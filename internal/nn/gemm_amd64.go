@@ -40,15 +40,19 @@ func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
 // xgetbv reads extended control register 0.
 func xgetbv() (eax, edx uint32)
 
-// kern4x16 computes C[0:4][0:16] += A[0:4][0:k]·B[0:k][0:16], row r of A
-// starting at a[aoff[r]] and row p of B at b[boff[p]] (offsets in
-// elements), C's rows ldc elements apart; the caller guarantees the
-// bounds.
-//
+// The micro-kernels (gemm_kernels_amd64.s, made by gen_kernels.go)
+// compute C[0:R][0:W] += A[0:R][0:k]·B[0:k][0:W], row r of A starting at
+// a[aoff[r]] and row p of B at b[boff[p]] (offsets in elements), C's
+// rows ldc elements apart; the caller guarantees the bounds. kern4x16
+// needs AVX2 and FMA, the others AVX-512.
+
+//go:generate go run gen_kernels.go
+
 //go:noescape
 func kern4x16(k int, a *float32, aoff *int, b *float32, boff *int, c *float32, ldc int)
 
-// kern4x32 is kern4x16 for 32 columns with AVX-512.
-//
 //go:noescape
-func kern4x32(k int, a *float32, aoff *int, b *float32, boff *int, c *float32, ldc int)
+func kern8x16(k int, a *float32, aoff *int, b *float32, boff *int, c *float32, ldc int)
+
+//go:noescape
+func kern8x32(k int, a *float32, aoff *int, b *float32, boff *int, c *float32, ldc int)

@@ -9,6 +9,10 @@ func kern4x16(k int, a *float32, aoff *int, b *float32, boff *int, c *float32, l
 	panic("nn: kern4x16 without assembly")
 }
 
-func kern4x32(k int, a *float32, aoff *int, b *float32, boff *int, c *float32, ldc int) {
-	panic("nn: kern4x32 without assembly")
+func kern8x16(k int, a *float32, aoff *int, b *float32, boff *int, c *float32, ldc int) {
+	panic("nn: kern8x16 without assembly")
+}
+
+func kern8x32(k int, a *float32, aoff *int, b *float32, boff *int, c *float32, ldc int) {
+	panic("nn: kern8x32 without assembly")
 }
