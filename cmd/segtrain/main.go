@@ -41,7 +41,7 @@ func flags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "val", Usage: "validation slice stream `FILE` (crop --val's output), required"},
 		&cli.IntFlag{Name: "batch-size", Value: 16, Usage: "samples per `BATCH`"},
-		&cli.IntFlag{Name: "epochs", Value: 1, Usage: "train `N` epochs in all (a resumed run counts those done)"},
+		&cli.IntFlag{Name: "epochs", Value: 1, Usage: "train `N` epochs in all (a resumed run counts those done, and trains to its first run's N when not given)"},
 		&cli.Int64Flag{Name: "epoch-samples", Value: 300000, Usage: "training samples per epoch, `N`"},
 		&cli.IntFlag{Name: "validation-cadence", Value: 5, Usage: "validate at epoch 1 and every `N`th epoch"},
 		&cli.BoolFlag{Name: "augmented", Usage: "all of the --augment-* flags"},
@@ -57,7 +57,7 @@ func flags() []cli.Flag {
 		&cli.Float64Flag{Name: "lr", Value: 1e-3, Usage: "Adam learning `RATE`"},
 		&cli.StringFlag{Name: "resume", Usage: "continue the run of checkpoint `FILE` (its models/…last.safetensors)"},
 		&cli.StringFlag{Name: "init-weights", Usage: "start from the weights of `FILE` (a ctseg checkpoint or a PyTorch .state)"},
-		&cli.DurationFlag{Name: "checkpoint-every", Value: defaultEvery, Usage: "write the rolling last checkpoint this often"},
+		&cli.DurationFlag{Name: "checkpoint-every", Value: defaultEvery, Usage: "write the rolling last checkpoint every `DURATION` (10m, 1h30m, …)"},
 		&cli.IntFlag{Name: "threads", Aliases: []string{"num-workers"}, Usage: "CPU threads `N` (0: all)"},
 		&cli.StringFlag{Name: "device", Value: "cpu", Usage: "`DEVICE`: cpu, or cuda in a CUDA build"},
 		cliutil.QuietFlag(),
@@ -81,6 +81,15 @@ func run(c *cli.Context) error {
 	return err
 }
 
+// epochs is --epochs, or 0 for the checkpoint's own target when a run is
+// resumed without it.
+func epochs(c *cli.Context) int {
+	if c.String("resume") != "" && !c.IsSet("epochs") {
+		return 0
+	}
+	return c.Int("epochs")
+}
+
 // options turns the flags into train.Options.
 func options(c *cli.Context) (train.Options, error) {
 	o := train.Options{
@@ -89,7 +98,7 @@ func options(c *cli.Context) (train.Options, error) {
 			Cadence: c.Int("validation-cadence"), Seed: c.Uint64("seed"), LR: c.Float64("lr"),
 			Augment: augmentation(c), TBPrefix: c.String("tb-prefix"), Comment: c.String("comment"),
 		},
-		Val: c.String("val"), Out: c.String("out"), Epochs: c.Int("epochs"),
+		Val: c.String("val"), Out: c.String("out"), Epochs: epochs(c),
 		Resume: c.String("resume"), InitWeights: c.String("init-weights"),
 		CheckpointEvery: c.Duration("checkpoint-every"), Threads: c.Int("threads"),
 		Device: c.String("device"), Quiet: c.Bool("quiet"), Args: os.Args[1:], Log: os.Stderr,

@@ -21,7 +21,7 @@ type Options struct {
 	Inputs          []string      // training crop streams; "-" is stdin
 	Val             string        // validation slice stream
 	Out             string        // the run's directory; "" for runs/<TBPrefix>
-	Epochs          int           // epochs to train in all
+	Epochs          int           // epochs to train in all; 0 on Resume: as many as the checkpoint's run was given
 	Resume          string        // checkpoint to continue from
 	InitWeights     string        // weights to start from (ctseg or PyTorch)
 	CheckpointEvery time.Duration // how often to write the rolling last checkpoint

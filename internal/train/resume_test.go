@@ -44,9 +44,11 @@ func lastTensors(t *testing.T, out string) tensors.Dict {
 }
 
 // TestStopAndResume: a run stopped by a signal after its first step and
-// resumed (for epoch 1, then on to epoch 2) ends with the metrics and the
-// weights and Adam state of a run never stopped; a resume with nothing
-// left to train touches nothing, and one with other crops is refused.
+// resumed (for epoch 1, then on to epoch 2, stopped and resumed again)
+// ends with the metrics and the weights and Adam state of a run never
+// stopped; a resume with nothing left to train touches nothing, one with
+// other crops is refused, and one without --epochs trains to the epochs
+// its checkpoint was written for.
 func TestStopAndResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains the U-Net")
@@ -90,6 +92,15 @@ func TestStopAndResume(t *testing.T) {
 	if err := Run(r, &fewer, func() string { return "crops" }); err == nil || !strings.Contains(err.Error(), "same crop streams") {
 		t.Fatalf("a resume with other crops: %v", err)
 	}
+	// Stopped again in epoch 2, then resumed without --epochs: the run
+	// goes on to the 2 epochs its checkpoint was written for.
+	stop <- syscall.SIGTERM
+	r.Stop = stop
+	_, crops = testData(t)
+	if err := Run(r, &crops, func() string { return "crops" }); !errors.As(err, &st) {
+		t.Fatalf("stopped resume: %v", err)
+	}
+	r.Stop, r.Epochs = nil, 0
 	_, crops = testData(t)
 	if err := Run(r, &crops, func() string { return "crops" }); err != nil {
 		t.Fatal(err)

@@ -78,13 +78,13 @@ func Run(o Options, src RecordSource, where func() string) error {
 		return err
 	}
 	defer t.close()
-	if done := t.st.Epoch - 1; done >= o.Epochs {
+	if done := t.st.Epoch - 1; done >= t.o.Epochs {
 		// Opening the outputs would rewind them to the checkpoint.
 		t.logf("Nothing to train: %s is at the end of epoch %d and --epochs is %d; give --epochs %d or more to train on (outputs left as they are)",
-			o.Resume, done, o.Epochs, max(done+1, t.st.Target))
+			o.Resume, done, t.o.Epochs, max(done+1, t.st.Target))
 		return nil
 	}
-	t.st.Target = o.Epochs
+	t.st.Target = t.o.Epochs
 	if t.crops, err = LoadCrops(src, t.eng.Config().InChannels, where); err != nil {
 		return err
 	}
@@ -119,6 +119,9 @@ func setup(o Options) (*trainer, error) {
 			return nil, err
 		}
 		o.Params, o.Out = st.Params, out
+		if o.Epochs == 0 {
+			o.Epochs = max(st.Target, 1)
+		}
 	}
 	if err := o.check(); err != nil {
 		return nil, err
