@@ -110,18 +110,10 @@ func (s BN) backward(x, gamma, dy []float32, st *Stats, dx, dgamma, dbeta []floa
 		for n := 0; n < s.N; n++ {
 			o := (n*s.C + c) * s.HW
 			xs, ds, out := x[o:o+s.HW], dy[o:o+s.HW], dx[o:o+s.HW]
-			if !relu {
-				for i, d := range ds {
-					out[i] = a*d + bx*(xs[i]-m32) + k
-				}
-				continue
-			}
-			// x is a ReLU output (≥ 0): keep the gradient where x's bits are
-			// non-zero, without a branch (about half the values are zero).
-			for i, d := range ds {
-				xb := math.Float32bits(xs[i])
-				keep := uint32(int32(-xb) >> 31)
-				out[i] = math.Float32frombits(math.Float32bits(a*d+bx*(xs[i]-m32)+k) & keep)
+			if relu {
+				gradReLU32(xs, ds, out, a, bx, k, m32)
+			} else {
+				grad32(xs, ds, out, a, bx, k, m32)
 			}
 		}
 	})
@@ -139,10 +131,7 @@ func (s BN) eachPlane(x []float32, c int, fn func([]float32)) {
 func (s BN) affine(x, y []float32, c int, scale, shift float32) {
 	for n := 0; n < s.N; n++ {
 		o := (n*s.C + c) * s.HW
-		ys := y[o : o+s.HW]
-		for i, v := range x[o : o+s.HW] {
-			ys[i] = v*scale + shift
-		}
+		affine32(x[o:o+s.HW], y[o:o+s.HW], scale, shift)
 	}
 }
 
@@ -153,60 +142,130 @@ func resize64(s []float64, n int) []float64 {
 	return make([]float64, n)
 }
 
-// The float64 sums below keep four partial sums so that the additions do
-// not wait on each other; the order is fixed, so results are reproducible.
+// The kernels below run as AVX2 assembly when bnAsm is set and as the Go
+// loops otherwise; both give the same bits on every length, so results do
+// not depend on the CPU or the build tags.
+//
+// A float64 sum keeps 16 lanes: lane j adds the elements i ≡ j (mod 16) in
+// index order (the assembly holds the lanes in four YMM registers, so the
+// additions do not wait on each other), and reduce16 then combines the lanes
+// in a fixed tree. The order thus depends only on the length. The assembly
+// covers the whole 16-element blocks and the Go loop adds the rest to the
+// same lanes.
+//
+// Every product that feeds an addition is wrapped in an explicit conversion:
+// the Go spec then forbids fusing it into a multiply-add (which GOAMD64=v3 and
+// arm64 would otherwise do), matching the assembly's separate multiply and add.
 
-// sum64 returns Σp.
-func sum64(p []float32) float64 {
-	var a0, a1, a2, a3 float64
-	i := 0
-	for ; i+4 <= len(p); i += 4 {
-		a0 += float64(p[i])
-		a1 += float64(p[i+1])
-		a2 += float64(p[i+2])
-		a3 += float64(p[i+3])
+// reduce16 returns the sum of the 16 lanes as a pairwise tree: lane j plus
+// lane j+8, then j plus j+4, j plus j+2, and the last two.
+func reduce16(l [16]float64) float64 {
+	for w := 8; w >= 1; w /= 2 {
+		for j := 0; j < w; j++ {
+			l[j] += l[j+w]
+		}
 	}
-	for ; i < len(p); i++ {
-		a0 += float64(p[i])
-	}
-	return (a0 + a1) + (a2 + a3)
+	return l[0]
 }
 
-// sqDev64 returns Σ(p−mean)².
-func sqDev64(p []float32, mean float64) float64 {
-	var a0, a1, a2, a3 float64
+// sum64 returns Σp in float64, in the lane order above.
+func sum64(p []float32) float64 { return reduce16(sumLanes(p)) }
+
+// sqDev64 returns Σ(p−mean)² in float64, in the lane order above.
+func sqDev64(p []float32, mean float64) float64 { return reduce16(sqDevLanes(p, mean)) }
+
+// dotDev64 returns Σdy and Σdy·(x−mean) in float64, each in the lane order
+// above.
+func dotDev64(dy, x []float32, mean float64) (float64, float64) {
+	s, t := dotDevLanes(dy, x, mean)
+	return reduce16(s), reduce16(t)
+}
+
+// sumLanes returns the 16 lane sums of p.
+func sumLanes(p []float32) (l [16]float64) {
 	i := 0
-	for ; i+4 <= len(p); i += 4 {
-		d0, d1 := float64(p[i])-mean, float64(p[i+1])-mean
-		d2, d3 := float64(p[i+2])-mean, float64(p[i+3])-mean
-		a0 += d0 * d0
-		a1 += d1 * d1
-		a2 += d2 * d2
-		a3 += d3 * d3
+	if bnAsm && len(p) >= 16 {
+		i = len(p) &^ 15
+		sumLanesAVX2(&p[0], i, &l)
+	}
+	for ; i < len(p); i++ {
+		l[i&15] += float64(p[i])
+	}
+	return l
+}
+
+// sqDevLanes returns the 16 lane sums of (p−mean)².
+func sqDevLanes(p []float32, mean float64) (l [16]float64) {
+	i := 0
+	if bnAsm && len(p) >= 16 {
+		i = len(p) &^ 15
+		sqDevLanesAVX2(&p[0], i, mean, &l)
 	}
 	for ; i < len(p); i++ {
 		d := float64(p[i]) - mean
-		a0 += d * d
+		l[i&15] += float64(d * d)
 	}
-	return (a0 + a1) + (a2 + a3)
+	return l
 }
 
-// dotDev64 returns Σdy and Σdy·(x−mean).
-func dotDev64(dy, x []float32, mean float64) (float64, float64) {
+// dotDevLanes returns the 16 lane sums of dy and of dy·(x−mean).
+func dotDevLanes(dy, x []float32, mean float64) (s, t [16]float64) {
 	x = x[:len(dy)]
-	var s0, s1, t0, t1 float64
 	i := 0
-	for ; i+2 <= len(dy); i += 2 {
-		d0, d1 := float64(dy[i]), float64(dy[i+1])
-		s0 += d0
-		s1 += d1
-		t0 += d0 * (float64(x[i]) - mean)
-		t1 += d1 * (float64(x[i+1]) - mean)
+	if bnAsm && len(dy) >= 16 {
+		i = len(dy) &^ 15
+		dotDevLanesAVX2(&dy[0], &x[0], i, mean, &s, &t)
 	}
 	for ; i < len(dy); i++ {
 		d := float64(dy[i])
-		s0 += d
-		t0 += d * (float64(x[i]) - mean)
+		s[i&15] += d
+		t[i&15] += float64(d * (float64(x[i]) - mean))
 	}
-	return s0 + s1, t0 + t1
+	return s, t
+}
+
+// affine32 writes y = x·scale + shift in float32, the product rounded before
+// the addition.
+func affine32(x, y []float32, scale, shift float32) {
+	y = y[:len(x)]
+	i := 0
+	if bnAsm && len(x) >= 8 {
+		i = len(x) &^ 7
+		affineAVX2(&x[0], &y[0], i, scale, shift)
+	}
+	for ; i < len(x); i++ {
+		y[i] = float32(x[i]*scale) + shift
+	}
+}
+
+// grad32 writes BatchNorm's input gradient out = a·dy + bx·(x−m) + k in
+// float32, each product rounded and the additions done left to right.
+func grad32(x, dy, out []float32, a, bx, k, m float32) {
+	x, out = x[:len(dy)], out[:len(dy)]
+	i := 0
+	if bnAsm && len(dy) >= 8 {
+		i = len(dy) &^ 7
+		gradAVX2(&x[0], &dy[0], &out[0], i, a, bx, k, m)
+	}
+	for ; i < len(dy); i++ {
+		out[i] = float32(a*dy[i]) + float32(bx*(x[i]-m)) + k
+	}
+}
+
+// gradReLU32 is grad32 for an x that is a ReLU's output (≥ 0): out is +0
+// where x is +0 (or negative), the gradient before that ReLU. The mask is
+// branch-free, as about half the values are zero: keep iff int32(−bits(x))
+// < 0, which also keeps −0.
+func gradReLU32(x, dy, out []float32, a, bx, k, m float32) {
+	x, out = x[:len(dy)], out[:len(dy)]
+	i := 0
+	if bnAsm && len(dy) >= 8 {
+		i = len(dy) &^ 7
+		gradReLUAVX2(&x[0], &dy[0], &out[0], i, a, bx, k, m)
+	}
+	for ; i < len(dy); i++ {
+		keep := uint32(int32(-math.Float32bits(x[i])) >> 31)
+		v := float32(a*dy[i]) + float32(bx*(x[i]-m)) + k
+		out[i] = math.Float32frombits(math.Float32bits(v) & keep)
+	}
 }

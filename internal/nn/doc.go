@@ -3,8 +3,9 @@
 // channel concatenation and sigmoid, each with its backward pass.
 //
 // Tensors are dense NCHW float32 slices. The kernels are pure Go except
-// for the matrix multiply's micro-kernels, which on amd64 are Go assembly
-// chosen at run time from CPUID: blocks of 8 rows × 32 or 16 columns with
+// for BatchNorm's loops (AVX2 on amd64, with Go loops of the same order
+// and bits elsewhere) and the matrix multiply's micro-kernels, which on
+// amd64 are Go assembly chosen at run time from CPUID: blocks of 8 rows × 32 or 16 columns with
 // AVX-512, 4 × 16 with AVX2/FMA (other CPUs and the purego build tag use
 // Go loops); all of them sum each element in the same order and give the
 // same bits. Convolutions never build their im2col matrix: its rows are
