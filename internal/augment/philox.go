@@ -1,9 +1,6 @@
 package augment
 
-import (
-	"math"
-	"math/bits"
-)
+import "math/bits"
 
 // Philox4x32-10's multipliers and Weyl key increments (Salmon et al.
 // 2011, Random123's PHILOX_M4x32_* and PHILOX_W32_*).
@@ -60,13 +57,3 @@ func Float64(x uint32) float64 { return float64(x) * twoM32 }
 // Float32 maps a word uniformly to [0, 1) with 24 bits: (x >> 8)·2⁻²⁴,
 // exact in float32.
 func Float32(x uint32) float32 { return float32(x>>8) * (1.0 / (1 << 24)) }
-
-// BoxMuller turns two words into two standard normal samples as cuRAND's
-// _curand_box_muller does, in float64: with u = (a + ½)·2⁻³² ∈ (0, 1) and
-// φ = 2π·(b + ½)·2⁻³², it returns r·sin φ and r·cos φ, r = √(−2 ln u).
-func BoxMuller(a, b uint32) (float64, float64) {
-	u := (float64(a) + 0.5) * twoM32
-	r := math.Sqrt(-2 * math.Log(u))
-	s, c := math.Sincos(2 * math.Pi * (float64(b) + 0.5) * twoM32)
-	return r * s, r * c
-}
