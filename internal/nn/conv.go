@@ -13,9 +13,10 @@ package nn
 type Conv struct{ N, Cin, Cout, H, W, K int }
 
 // colFloats is the target size of one band's padded input and output
-// buffers together, in floats (~256 KiB); a variable so that tests can
+// buffers together, in floats (~512 KiB: larger bands copy fewer halo rows;
+// the bands must still fit the L2 cache); a variable so that tests can
 // force many bands on small images.
-var colFloats = 64 << 10
+var colFloats = 128 << 10
 
 // bandRows returns how many image rows one band holds when each pixel of
 // a row takes perPixel floats of buffers.
@@ -163,20 +164,45 @@ func (s Conv) ForwardCat(x Cat, w, b, y []float32, ep Epilogue, workers int) {
 // write stores dst = ep(src + bias), part of output channel c.
 func (ep Epilogue) write(dst, src []float32, bias float32, c int) {
 	dst = dst[:len(src)]
-	switch {
-	case ep.ReLU && ep.Scale != nil:
-		sc, sh := ep.Scale[c], ep.Shift[c]
+	mode, sc, sh := 0, float32(1), float32(0)
+	if ep.ReLU {
+		mode |= epReLU
+	}
+	if ep.Scale != nil {
+		mode |= epScale
+		sc, sh = ep.Scale[c], ep.Shift[c]
+	}
+	i := 0
+	if epAsm && len(src) >= 8 {
+		i = len(src) &^ 7
+		epilogueAVX2(&dst[0], &src[0], i, bias, sc, sh, mode)
+	}
+	epilogueGo(dst[i:], src[i:], bias, sc, sh, mode)
+}
+
+// The epilogue's modes: bits of its mode argument.
+const (
+	epReLU  = 1
+	epScale = 2
+)
+
+// epilogueGo is write's loop in Go: the same operations as the AVX2
+// kernel in the same order (the conversion keeps the product from being
+// fused with the addition), so the two give the same bits.
+func epilogueGo(dst, src []float32, bias, sc, sh float32, mode int) {
+	dst = dst[:len(src)]
+	switch mode {
+	case epReLU | epScale:
 		for i, v := range src {
-			dst[i] = relu32(v+bias)*sc + sh
+			dst[i] = float32(relu32(v+bias)*sc) + sh
 		}
-	case ep.ReLU:
+	case epReLU:
 		for i, v := range src {
 			dst[i] = relu32(v + bias)
 		}
-	case ep.Scale != nil:
-		sc, sh := ep.Scale[c], ep.Shift[c]
+	case epScale:
 		for i, v := range src {
-			dst[i] = (v+bias)*sc + sh
+			dst[i] = float32((v+bias)*sc) + sh
 		}
 	default:
 		for i, v := range src {
