@@ -41,7 +41,7 @@ func flags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "val", Usage: "validation slice stream `FILE` (crop --val's output), required"},
 		&cli.IntFlag{Name: "batch-size", Value: 16, Usage: "samples per `BATCH`"},
-		&cli.IntFlag{Name: "epochs", Value: 1, Usage: "train `N` epochs in all (a resumed run counts those done, and trains to its first run's N when not given)"},
+		&cli.IntFlag{Name: "epochs", Value: 1, Usage: "train `N` epochs in all (a resumed run counts those done; without --epochs it trains to the N its checkpoint was written with)"},
 		&cli.Int64Flag{Name: "epoch-samples", Value: 300000, Usage: "training samples per epoch, `N`"},
 		&cli.IntFlag{Name: "validation-cadence", Value: 5, Usage: "validate at epoch 1 and every `N`th epoch"},
 		&cli.BoolFlag{Name: "augmented", Usage: "all of the --augment-* flags"},

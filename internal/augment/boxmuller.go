@@ -77,13 +77,13 @@ const (
 // exact in turns: 4v = q + d with q a whole quadrant and |d| ≤ ½, and
 // x = d·π/2 is the only rounded step before the polynomials.
 func sincosTurn(v float64) (sin, cos float64) {
-	t := 4 * v
+	t := float64(4 * v)
 	q := math.RoundToEven(t)
-	x := (t - q) * (math.Pi / 2)
+	x := float64((t - q) * (math.Pi / 2))
 	z := x * x
 	s := x + float64(float64(z*x)*float64(sin1+float64(z*float64(sin2+float64(z*float64(sin3+float64(z*float64(sin4+float64(z*float64(sin5+float64(z*sin6)))))))))))
 	rc := float64(z * float64(cos1+float64(z*float64(cos2+float64(z*float64(cos3+float64(z*float64(cos4+float64(z*float64(cos5+float64(z*cos6)))))))))))
-	hz := 0.5 * z
+	hz := float64(0.5 * z)
 	w := 1 - hz
 	c := w + (((1 - w) - hz) + float64(z*rc))
 	switch int(q) & 3 {

@@ -60,6 +60,7 @@ func TestNoiseKernelsAgree(t *testing.T) {
 	copy(a, []uint32{0, 1, math.MaxUint32, 1 << 31})
 	copy(b, []uint32{math.MaxUint32, 0, 1 << 30, 3 << 30})
 	s, c := make([]float64, len(a)), make([]float64, len(a))
+	noiseAsm = true
 	boxMullers(a, b, s, c)
 	for i := range a {
 		ws, wc := BoxMuller(a[i], b[i])

@@ -18,6 +18,8 @@ TEXT ·philoxAVX2(SB), NOSPLIT, $0-40
 	MOVQ ctr+16(FP), SI
 	MOVQ key+24(FP), DX
 	MOVQ n+32(FP), CX
+	TESTQ CX, CX
+	JEQ philoxDone
 	VPBROADCASTD (SI), Y12
 	VPADDD lanes<>(SB), Y12, Y12
 	VMOVDQU philoxM0<>(SB), Y6
@@ -75,6 +77,8 @@ round:
 	SUBQ $8, CX
 	JNZ group
 	VZEROUPPER
+
+philoxDone:
 	RET
 
 // func boxMullerAVX2(a, b *uint32, s, c *float64, n int)
@@ -85,6 +89,8 @@ TEXT ·boxMullerAVX2(SB), NOSPLIT, $0-40
 	MOVQ s+16(FP), R8
 	MOVQ c+24(FP), R9
 	MOVQ n+32(FP), CX
+	TESTQ CX, CX
+	JEQ bmDone
 
 loop:
 	// u = (a + ½)·2⁻³²: a as int32 after flipping its top bit, plus 2³¹.
@@ -209,6 +215,8 @@ loop:
 	SUBQ $4, CX
 	JNZ loop
 	VZEROUPPER
+
+bmDone:
 	RET
 
 DATA two31<>+0(SB)/8, $0x41e0000000000000

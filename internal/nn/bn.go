@@ -34,7 +34,7 @@ func (s BN) TrainForward(x, gamma, beta, y []float32, st *Stats, workers int) {
 		inv := 1 / math.Sqrt(v+s.Eps)
 		st.Mean[c], st.Var[c], st.InvStd[c] = mean, v, inv
 		scale := float32(inv * float64(gamma[c]))
-		shift := float32(float64(beta[c]) - mean*inv*float64(gamma[c]))
+		shift := float32(float64(beta[c]) - float64(float64(mean*inv)*float64(gamma[c])))
 		s.affine(x, y, c, scale, shift)
 	})
 }
@@ -48,8 +48,10 @@ func (s BN) UpdateRunning(st *Stats, runMean, runVar []float32, momentum float64
 		unbias = cnt / (cnt - 1)
 	}
 	for c := 0; c < s.C; c++ {
-		runMean[c] = float32(momentum*st.Mean[c] + (1-momentum)*float64(runMean[c]))
-		runVar[c] = float32(momentum*st.Var[c]*unbias + (1-momentum)*float64(runVar[c]))
+		// The conversions keep each product from being fused with the sum
+		// (GOAMD64=v3, arm64), so that every build gives the same bits.
+		runMean[c] = float32(float64(momentum*st.Mean[c]) + float64((1-momentum)*float64(runMean[c])))
+		runVar[c] = float32(float64(float64(momentum*st.Var[c])*unbias) + float64((1-momentum)*float64(runVar[c])))
 	}
 }
 
@@ -68,7 +70,7 @@ func (s BN) EvalAffine(gamma, beta, runMean, runVar []float32) (scale, shift []f
 	for c := range scale {
 		inv := 1 / math.Sqrt(float64(runVar[c])+s.Eps)
 		scale[c] = float32(inv * float64(gamma[c]))
-		shift[c] = float32(float64(beta[c]) - float64(runMean[c])*inv*float64(gamma[c]))
+		shift[c] = float32(float64(beta[c]) - float64(float64(float64(runMean[c])*inv)*float64(gamma[c])))
 	}
 	return scale, shift
 }

@@ -12,9 +12,10 @@ package nn
 // gemm reads through row offsets.
 type Conv struct{ N, Cin, Cout, H, W, K int }
 
-// colFloats is the target size of one band's padded input and output
-// buffers together, in floats (~512 KiB: larger bands copy fewer halo rows;
-// the bands must still fit the L2 cache); a variable so that tests can
+// colFloats is the target size of one band's buffers, in floats (~512 KiB;
+// a convolution counts its input and output channels per pixel, leaving
+// out halo, padding and rounding): larger bands copy fewer halo rows, but
+// must stay in the L2 cache. A variable so that tests can
 // force many bands on small images.
 var colFloats = 128 << 10
 
@@ -43,7 +44,6 @@ func bandRows(perPixel, h, w int) int {
 type padded struct {
 	buf                 *[]float32
 	stride, plane, cols int
-	rows                int
 }
 
 // pad copies rows [r0, r1) of sample n of x, with their halo, into a
@@ -51,7 +51,7 @@ type padded struct {
 func (s Conv) pad(x Cat, n, r0, r1 int) padded {
 	p := s.K / 2
 	rows := r1 - r0
-	b := padded{stride: s.W + p, rows: rows}
+	b := padded{stride: s.W + p}
 	b.cols = (rows*b.stride + 31) &^ 31
 	b.plane = (rows+2*p)*b.stride + 2*p + 32
 	b.buf = getBuf(s.Cin * b.plane)
@@ -77,15 +77,15 @@ func (s Conv) pad(x Cat, n, r0, r1 int) padded {
 // as rows of the padded copy.
 func (s Conv) im2col(b padded) mat {
 	kk := s.K * s.K
-	off := getOff(s.Cin * kk)
+	m := pooledMat(*b.buf, s.Cin*kk)
 	for ci := 0; ci < s.Cin; ci++ {
 		for ky := 0; ky < s.K; ky++ {
 			for kx := 0; kx < s.K; kx++ {
-				off[ci*kk+ky*s.K+kx] = ci*b.plane + ky*b.stride + kx
+				m.off[ci*kk+ky*s.K+kx] = ci*b.plane + ky*b.stride + kx
 			}
 		}
 	}
-	return mat{*b.buf, off}
+	return m
 }
 
 func (b padded) free() { putBuf(b.buf) }
@@ -233,7 +233,10 @@ func (s Conv) BackwardData(dy, w, dx []float32, workers int) {
 // BackwardWeight computes the weight and bias gradients dw (Cout×Cin×K×K)
 // and db (Cout) from the input x and dy, overwriting them. Each sample's
 // contribution is summed separately and the samples are then added in
-// order, so the result does not depend on the worker count.
+// order, so the result does not depend on the worker count. The discarded
+// outputs of the padded bands multiply input pixels by a zero gradient, so
+// an infinite input also turns into NaN taps that PyTorch's gradient keeps
+// finite; such an input has made the loss non-finite already.
 func (s Conv) BackwardWeight(x, dy, dw, db []float32, workers int) {
 	s.BackwardWeightCat(Cat{A: x, CA: s.Cin}, dy, dw, db, workers)
 }

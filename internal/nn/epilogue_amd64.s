@@ -10,6 +10,8 @@ TEXT ·epilogueAVX2(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
+	TESTQ CX, CX
+	JEQ done
 	VBROADCASTSS bias+24(FP), Y1
 	VBROADCASTSS scale+28(FP), Y2
 	VBROADCASTSS shift+32(FP), Y3
@@ -67,4 +69,6 @@ reluScale:
 	SUBQ $8, CX
 	JNZ reluScale
 	VZEROUPPER
+
+done:
 	RET

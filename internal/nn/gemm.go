@@ -14,28 +14,39 @@ const kBlock = 64
 type mat struct {
 	data []float32
 	off  []int
+	pool *[]int // where off came from, for release; nil if not pooled
 }
 
-// strided returns the rows×cols matrix of data with row stride ld. Its
-// row offsets come from a pool: hand them back with release.
+// pooledMat returns a matrix of data with rows row offsets, uncomputed,
+// from a pool: hand them back with release.
+func pooledMat(data []float32, rows int) mat {
+	p := getOff(rows)
+	return mat{data, *p, p}
+}
+
+// strided returns the rows×cols matrix of data with row stride ld, its
+// offsets pooled.
 func strided(data []float32, rows, ld int) mat {
-	off := getOff(rows)
-	for i := range off {
-		off[i] = i * ld
+	x := pooledMat(data, rows)
+	for i := range x.off {
+		x.off[i] = i * ld
 	}
-	return mat{data, off}
+	return x
 }
 
 // release returns x's row offsets to the pool.
-func (x mat) release() { putOff(x.off) }
+func (x mat) release() {
+	if x.pool != nil {
+		putOff(x.pool)
+	}
+}
 
 // gemm computes C += A·B for A (m×k), B (k×n) and row-major C (m×n, row
 // stride ldc), in blocks of kBlock along k, on the AVX-512 or AVX2/FMA
 // micro-kernels when the CPU has them, the ragged edges too (through
-// padded copies), so
-// every element is summed by the same instructions in the same order
-// whatever the shapes and the worker count: the result depends only on
-// the operands. Other CPUs use the Go loops of gemmGo.
+// padded copies), so every element is summed by the same instructions in
+// the same order whatever the shapes and the worker count: the result
+// depends only on the operands. Other CPUs use the Go loops of gemmGo.
 func gemm(m, n, k int, a, b mat, c []float32, ldc int) {
 	if m == 0 || n == 0 || k == 0 {
 		return
@@ -46,7 +57,7 @@ func gemm(m, n, k int, a, b mat, c []float32, ldc int) {
 	_ = c[(m-1)*ldc+n-1]
 	for p := 0; p < k; p += kBlock {
 		kb := min(kBlock, k-p)
-		bb := mat{b.data, b.off[p : p+kb]}
+		bb := mat{data: b.data, off: b.off[p : p+kb]}
 		if useAsm {
 			gemmBlock(m, n, kb, a, p, bb, c, ldc)
 		} else {

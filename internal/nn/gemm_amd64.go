@@ -2,43 +2,17 @@
 
 package nn
 
+import "golang.org/x/sys/cpu"
+
 // hasAsm reports whether the AVX2/FMA micro-kernel may run on this CPU;
-// useAsm whether it does and use512 whether the AVX-512 one does too
-// (variables so that tests can compare them with the Go loops).
+// useAsm whether it does and use512 whether the AVX-512 ones do too
+// (variables so that tests can compare them with the Go loops). Package
+// cpu also checks that the OS saves the YMM and ZMM registers.
 var (
-	hasAsm = hasAVX2FMA()
+	hasAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 	useAsm = hasAsm
-	use512 = useAsm && hasAVX512()
+	use512 = useAsm && cpu.X86.HasAVX512F
 )
-
-// hasAVX512 reports AVX-512F with the OS saving the ZMM and mask registers.
-func hasAVX512() bool {
-	if eax, _ := xgetbv(); eax&0xe6 != 0xe6 {
-		return false
-	}
-	_, b7, _, _ := cpuid(7, 0)
-	return b7&(1<<16) != 0
-}
-
-func hasAVX2FMA() bool {
-	_, _, c1, _ := cpuid(1, 0)
-	const fma, osxsave, avx = 1 << 12, 1 << 27, 1 << 28
-	if c1&fma == 0 || c1&osxsave == 0 || c1&avx == 0 {
-		return false
-	}
-	// The OS must save the YMM registers on context switches.
-	if eax, _ := xgetbv(); eax&6 != 6 {
-		return false
-	}
-	_, b7, _, _ := cpuid(7, 0)
-	return b7&(1<<5) != 0
-}
-
-// cpuid executes CPUID with the given leaf and sub-leaf.
-func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
-
-// xgetbv reads extended control register 0.
-func xgetbv() (eax, edx uint32)
 
 // The micro-kernels (gemm_kernels_amd64.s, made by gen_kernels.go)
 // compute C[0:R][0:W] += A[0:R][0:k]·B[0:k][0:W], row r of A starting at

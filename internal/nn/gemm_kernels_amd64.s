@@ -27,8 +27,8 @@ TEXT ·kern4x16(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), AX
 	TESTQ AX, AX
 	JE store_kern4x16
-	// The loop ends when BX reaches boff+k (kept in k's slot: every
-	// general register but AX holds an offset or a pointer).
+	// The loop ends when BX reaches boff+k, kept in k's slot: with 8
+	// rows every general register but AX holds an offset or a pointer.
 	SHLQ $3, AX
 	ADDQ BX, AX
 	MOVQ AX, k+0(FP)
@@ -105,8 +105,8 @@ TEXT ·kern8x16(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), AX
 	TESTQ AX, AX
 	JE store_kern8x16
-	// The loop ends when BX reaches boff+k (kept in k's slot: every
-	// general register but AX holds an offset or a pointer).
+	// The loop ends when BX reaches boff+k, kept in k's slot: with 8
+	// rows every general register but AX holds an offset or a pointer.
 	SHLQ $3, AX
 	ADDQ BX, AX
 	MOVQ AX, k+0(FP)
@@ -198,8 +198,8 @@ TEXT ·kern8x32(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), AX
 	TESTQ AX, AX
 	JE store_kern8x32
-	// The loop ends when BX reaches boff+k (kept in k's slot: every
-	// general register but AX holds an offset or a pointer).
+	// The loop ends when BX reaches boff+k, kept in k's slot: with 8
+	// rows every general register but AX holds an offset or a pointer.
 	SHLQ $3, AX
 	ADDQ BX, AX
 	MOVQ AX, k+0(FP)

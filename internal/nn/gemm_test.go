@@ -106,7 +106,7 @@ func TestGemmRowOffsets(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 7))
 	m, n, k := 9, 40, 70
 	data := randSlice(r, 2000)
-	a, b := mat{data, make([]int, m)}, mat{data, make([]int, k)}
+	a, b := mat{data: data, off: make([]int, m)}, mat{data: data, off: make([]int, k)}
 	for i := range a.off {
 		a.off[i] = r.IntN(len(data) - k)
 	}

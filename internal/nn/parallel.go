@@ -68,7 +68,7 @@ func putBuf(p *[]float32) { scratch.Put(p) }
 
 // forBands runs fn for every sample n of a batch of N images H rows high
 // and every band [r0, r1) of at most rows rows, as parallelFor jobs: bands
-// keep a convolution's im2col and accumulator buffers in cache.
+// keep a convolution's padded input and accumulator buffers in cache.
 func forBands(N, H, rows, workers int, fn func(n, r0, r1 int)) {
 	bands := (H + rows - 1) / rows
 	parallelFor(N*bands, workers, func(job int) {
@@ -82,12 +82,14 @@ func forBands(N, H, rows, workers int, fn func(n, r0, r1 int)) {
 var offsets sync.Pool
 
 // getOff returns an int buffer of length n (contents undefined).
-func getOff(n int) []int {
+func getOff(n int) *[]int {
 	if p, ok := offsets.Get().(*[]int); ok && cap(*p) >= n {
-		return (*p)[:n]
+		*p = (*p)[:n]
+		return p
 	}
-	return make([]int, n)
+	o := make([]int, n)
+	return &o
 }
 
 // putOff returns a buffer from getOff.
-func putOff(o []int) { offsets.Put(&o) }
+func putOff(p *[]int) { offsets.Put(p) }

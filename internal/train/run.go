@@ -62,7 +62,8 @@ type trainer struct {
 }
 
 // Run trains as the options say, on the crops src yields (where names the
-// record src returned last, for errors), until o.Epochs are done or a
+// record src returned last, for errors), until o.Epochs are done (on a
+// resume with o.Epochs 0, the epochs its checkpoint was written for) or a
 // signal arrives on o.Stop.
 func Run(o Options, src RecordSource, where func() string) error {
 	if o.Log == nil {
@@ -80,8 +81,12 @@ func Run(o Options, src RecordSource, where func() string) error {
 	defer t.close()
 	if done := t.st.Epoch - 1; done >= t.o.Epochs {
 		// Opening the outputs would rewind them to the checkpoint.
-		t.logf("Nothing to train: %s is at the end of epoch %d and --epochs is %d; give --epochs %d or more to train on (outputs left as they are)",
-			o.Resume, done, t.o.Epochs, max(done+1, t.st.Target))
+		asked := fmt.Sprintf("--epochs is %d", t.o.Epochs)
+		if o.Epochs == 0 {
+			asked = fmt.Sprintf("it was written for %d epochs", t.o.Epochs)
+		}
+		t.logf("Nothing to train: %s is at the end of epoch %d and %s; give --epochs %d or more to train on (outputs left as they are)",
+			o.Resume, done, asked, max(done+1, t.st.Target))
 		return nil
 	}
 	t.st.Target = t.o.Epochs
