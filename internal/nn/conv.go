@@ -54,7 +54,7 @@ func (s Conv) pad(x Cat, n, r0, r1 int) padded {
 	b := padded{stride: s.W + p}
 	b.cols = (rows*b.stride + 31) &^ 31
 	b.plane = (rows+2*p)*b.stride + 2*p + 32
-	b.buf = getBuf(s.Cin * b.plane)
+	b.buf = floats.get(s.Cin * b.plane)
 	buf := *b.buf
 	for ci := 0; ci < s.Cin; ci++ {
 		src := x.plane(s, n, ci)
@@ -88,7 +88,7 @@ func (s Conv) im2col(b padded) mat {
 	return m
 }
 
-func (b padded) free() { putBuf(b.buf) }
+func (b padded) free() { floats.put(b.buf) }
 
 // Epilogue is element-wise work applied to each band of a convolution's
 // output while the band is still in cache: ReLU, then (when Scale is not
@@ -140,7 +140,7 @@ func (s Conv) ForwardCat(x Cat, w, b, y []float32, ep Epilogue, workers int) {
 		col := s.im2col(pb)
 		// Accumulate into a band-sized buffer that stays in cache, then
 		// write each output value once, with bias and epilogue.
-		tp := getBuf(s.Cout * pb.cols)
+		tp := floats.get(s.Cout * pb.cols)
 		t := *tp
 		clear(t)
 		gemm(s.Cout, pb.cols, kc, wm, col, t, pb.cols)
@@ -157,7 +157,7 @@ func (s Conv) ForwardCat(x Cat, w, b, y []float32, ep Epilogue, workers int) {
 				ep.write(yn[co*hw+r*s.W:][:s.W], tc[(r-r0)*pb.stride:][:s.W], v, co)
 			}
 		}
-		putBuf(tp)
+		floats.put(tp)
 	})
 }
 
@@ -215,8 +215,8 @@ func epilogueGo(dst, src []float32, bias, sc, sh float32, mode int) {
 // dy. It is the convolution of dy with the flipped, transposed kernel.
 func (s Conv) BackwardData(dy, w, dx []float32, workers int) {
 	kk := s.K * s.K
-	wtp := getBuf(len(w))
-	defer putBuf(wtp)
+	wtp := floats.get(len(w))
+	defer floats.put(wtp)
 	wt := *wtp
 	for co := 0; co < s.Cout; co++ {
 		for ci := 0; ci < s.Cin; ci++ {
@@ -248,9 +248,9 @@ func (s Conv) BackwardWeightCat(x Cat, dy, dw, db []float32, workers int) {
 	rows := bandRows(s.Cin+s.Cout, s.H, s.W)
 	// Per-sample parts (transposed: kc × Cout), pooled: a training step
 	// would otherwise allocate megabytes per layer and keep the GC busy.
-	partp, bpartp := getBuf(s.N*kc*s.Cout), getBuf(s.N*s.Cout)
-	defer putBuf(partp)
-	defer putBuf(bpartp)
+	partp, bpartp := floats.get(s.N*kc*s.Cout), floats.get(s.N*s.Cout)
+	defer floats.put(partp)
+	defer floats.put(bpartp)
 	part, bpart := *partp, *bpartp
 	clear(part)
 	parallelFor(s.N, workers, func(n int) {
@@ -260,7 +260,7 @@ func (s Conv) BackwardWeightCat(x Cat, dy, dw, db []float32, workers int) {
 			r1 := min(r0+rows, s.H)
 			pb := s.pad(x, n, r0, r1)
 			col := s.im2col(pb)
-			dytp := getBuf(pb.cols * s.Cout)
+			dytp := floats.get(pb.cols * s.Cout)
 			dyt := *dytp
 			s.transposeBand(dyn, r0, r1, pb, dyt)
 			dm := strided(dyt, pb.cols, s.Cout)
@@ -268,7 +268,7 @@ func (s Conv) BackwardWeightCat(x Cat, dy, dw, db []float32, workers int) {
 			dm.release()
 			col.release()
 			pb.free()
-			putBuf(dytp)
+			floats.put(dytp)
 		}
 		for co := 0; co < s.Cout; co++ {
 			bpart[n*s.Cout+co] = sum32(dyn[co*hw : (co+1)*hw])
@@ -298,15 +298,8 @@ func (s Conv) BackwardWeightCat(x Cat, dy, dw, db []float32, workers int) {
 // weight gradient.
 func (s Conv) transposeBand(dyn []float32, r0, r1 int, b padded, dyt []float32) {
 	clear(dyt)
-	hw := s.H * s.W
-	for co := 0; co < s.Cout; co++ {
-		plane := dyn[co*hw : (co+1)*hw]
-		for r := r0; r < r1; r++ {
-			q := (r - r0) * b.stride
-			for c, v := range plane[r*s.W : (r+1)*s.W] {
-				dyt[(q+c)*s.Cout+co] = v
-			}
-		}
+	for r := r0; r < r1; r++ {
+		transpose(dyn[r*s.W:], s.H*s.W, s.Cout, s.W, dyt[(r-r0)*b.stride*s.Cout:])
 	}
 }
 

@@ -10,8 +10,8 @@ type ConvT struct{ N, Cin, Cout, H, W int }
 func (s ConvT) Forward(x, w, b, y []float32, workers int) {
 	c4 := s.Cout * 4
 	hw := s.H * s.W
-	wtp := getBuf(len(w)) // c4 × Cin
-	defer putBuf(wtp)
+	wtp := floats.get(len(w)) // c4 × Cin
+	defer floats.put(wtp)
 	wt := *wtp
 	transpose(w, c4, s.Cin, c4, wt)
 	wm := strided(wt, c4, s.Cin)
@@ -19,7 +19,7 @@ func (s ConvT) Forward(x, w, b, y []float32, workers int) {
 	rows := bandRows(c4, s.H, s.W)
 	forBands(s.N, s.H, rows, workers, func(n, r0, r1 int) {
 		npx := (r1 - r0) * s.W
-		tp := getBuf(c4 * npx)
+		tp := floats.get(c4 * npx)
 		t := *tp
 		clear(t)
 		xm := strided(x[n*s.Cin*hw+r0*s.W:], s.Cin, hw)
@@ -40,7 +40,7 @@ func (s ConvT) Forward(x, w, b, y []float32, workers int) {
 				}
 			}
 		}
-		putBuf(tp)
+		floats.put(tp)
 	})
 }
 
@@ -80,7 +80,7 @@ func (s ConvT) BackwardData(dy, w, dx []float32, workers int) {
 	rows := bandRows(c4, s.H, s.W)
 	forBands(s.N, s.H, rows, workers, func(n, r0, r1 int) {
 		npx := (r1 - r0) * s.W
-		gp := getBuf(c4 * npx)
+		gp := floats.get(c4 * npx)
 		g := *gp
 		s.gather(dy[n*c4*hw:(n+1)*c4*hw], r0, r1, g, false)
 		dxn := dx[n*s.Cin*hw:]
@@ -90,7 +90,7 @@ func (s ConvT) BackwardData(dy, w, dx []float32, workers int) {
 		gm := strided(g, c4, npx)
 		gemm(s.Cin, npx, c4, wm, gm, dxn[r0*s.W:], hw)
 		gm.release()
-		putBuf(gp)
+		floats.put(gp)
 	})
 }
 
@@ -100,9 +100,9 @@ func (s ConvT) BackwardWeight(x, dy, dw, db []float32, workers int) {
 	c4 := s.Cout * 4
 	hw := s.H * s.W
 	rows := bandRows(c4, s.H, s.W)
-	partp, bpartp := getBuf(s.N*s.Cin*c4), getBuf(s.N*s.Cout)
-	defer putBuf(partp)
-	defer putBuf(bpartp)
+	partp, bpartp := floats.get(s.N*s.Cin*c4), floats.get(s.N*s.Cout)
+	defer floats.put(partp)
+	defer floats.put(bpartp)
 	part, bpart := *partp, *bpartp
 	clear(part)
 	parallelFor(s.N, workers, func(n int) {
@@ -111,14 +111,14 @@ func (s ConvT) BackwardWeight(x, dy, dw, db []float32, workers int) {
 		for r0 := 0; r0 < s.H; r0 += rows {
 			r1 := min(r0+rows, s.H)
 			npx := (r1 - r0) * s.W
-			gp := getBuf(npx * c4)
+			gp := floats.get(npx * c4)
 			g := *gp
 			s.gather(dyn, r0, r1, g, true)
 			xm, gm := strided(x[n*s.Cin*hw+r0*s.W:], s.Cin, hw), strided(g, npx, c4)
 			gemm(s.Cin, c4, npx, xm, gm, pw, c4)
 			xm.release()
 			gm.release()
-			putBuf(gp)
+			floats.put(gp)
 		}
 		for co := 0; co < s.Cout; co++ {
 			bpart[n*s.Cout+co] = sum32(dyn[co*4*hw : (co+1)*4*hw])

@@ -20,7 +20,7 @@ type mat struct {
 // pooledMat returns a matrix of data with rows row offsets, uncomputed,
 // from a pool: hand them back with release.
 func pooledMat(data []float32, rows int) mat {
-	p := getOff(rows)
+	p := offsets.get(rows)
 	return mat{data, *p, p}
 }
 
@@ -37,7 +37,7 @@ func strided(data []float32, rows, ld int) mat {
 // release returns x's row offsets to the pool.
 func (x mat) release() {
 	if x.pool != nil {
-		putOff(x.pool)
+		offsets.put(x.pool)
 	}
 }
 
@@ -132,11 +132,8 @@ func edgeRows(mr, r, w, k int, a mat, a0 int, rows []int, b mat, j int, c []floa
 	for i := range aoff[:mr] {
 		aoff[i] = rows[min(i, r-1)]
 	}
-	tp := getBuf(mr * w)
-	defer putBuf(tp)
-	t := *tp
-	clear(t)
-	kernel(mr, w, k, a, a0, aoff[:mr], b, j, t, w)
+	var t [8 * 32]float32 // the largest block; the kernels do not keep it
+	kernel(mr, w, k, a, a0, aoff[:mr], b, j, t[:], w)
 	for i := 0; i < r; i++ {
 		addTo(c[i*ldc:i*ldc+w], t[i*w:(i+1)*w])
 	}
@@ -146,9 +143,9 @@ func edgeRows(mr, r, w, k int, a mat, a0 int, rows []int, b mat, j int, c []floa
 // column j: they are copied into a zero-padded k×16 block, multiplied
 // into a scratch C and the r real columns added to C.
 func edgeCols(m, r, k int, a mat, a0 int, b mat, j int, c []float32, ldc int) {
-	bp, tp := getBuf(k*16), getBuf(m*16)
-	defer putBuf(bp)
-	defer putBuf(tp)
+	bp, tp := floats.get(k*16), floats.get(m*16)
+	defer floats.put(bp)
+	defer floats.put(tp)
 	bs, t := *bp, *tp
 	clear(bs)
 	clear(t)
@@ -167,8 +164,8 @@ func edgeCols(m, r, k int, a mat, a0 int, b mat, j int, c []float32, ldc int) {
 // each sum over k accumulated from zero in a small buffer and then added to
 // C, as the assembly kernels do.
 func gemmGo(m, n, k int, a mat, a0 int, b mat, c []float32, ldc int) {
-	accp := getBuf(4 * n)
-	defer putBuf(accp)
+	accp := floats.get(4 * n)
+	defer floats.put(accp)
 	acc := *accp
 	i := 0
 	for ; i+4 <= m; i += 4 {

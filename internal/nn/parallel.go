@@ -49,22 +49,29 @@ func parallelFor(n, workers int, fn func(i int)) {
 	wg.Wait()
 }
 
-// scratch hands out reusable float32 buffers so that the kernels do not
-// allocate on every call.
-var scratch sync.Pool
+// slicePool hands out reusable slices so that the kernels do not allocate
+// on every call.
+type slicePool[T any] struct{ p sync.Pool }
 
-// getBuf returns a buffer of length n (contents undefined).
-func getBuf(n int) *[]float32 {
-	if p, ok := scratch.Get().(*[]float32); ok && cap(*p) >= n {
+// get returns a slice of length n (contents undefined).
+func (q *slicePool[T]) get(n int) *[]T {
+	if p, ok := q.p.Get().(*[]T); ok && cap(*p) >= n {
 		*p = (*p)[:n]
 		return p
 	}
-	b := make([]float32, n)
+	b := make([]T, n)
 	return &b
 }
 
-// putBuf returns a buffer from getBuf.
-func putBuf(p *[]float32) { scratch.Put(p) }
+// put returns a slice from get.
+func (q *slicePool[T]) put(p *[]T) { q.p.Put(p) }
+
+// floats are the kernels' scratch buffers; offsets the row offsets of
+// gemm's operands.
+var (
+	floats  slicePool[float32]
+	offsets slicePool[int]
+)
 
 // forBands runs fn for every sample n of a batch of N images H rows high
 // and every band [r0, r1) of at most rows rows, as parallelFor jobs: bands
@@ -77,19 +84,3 @@ func forBands(N, H, rows, workers int, fn func(n, r0, r1 int)) {
 		fn(n, r0, min(r0+rows, H))
 	})
 }
-
-// offsets hands out reusable row-offset buffers for gemm's operands.
-var offsets sync.Pool
-
-// getOff returns an int buffer of length n (contents undefined).
-func getOff(n int) *[]int {
-	if p, ok := offsets.Get().(*[]int); ok && cap(*p) >= n {
-		*p = (*p)[:n]
-		return p
-	}
-	o := make([]int, n)
-	return &o
-}
-
-// putOff returns a buffer from getOff.
-func putOff(p *[]int) { offsets.Put(p) }
