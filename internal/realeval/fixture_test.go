@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/ctseg/ctseg/format"
@@ -212,7 +213,7 @@ func (e *env) maskedCT(t *testing.T, sf *seriesFixture) *format.CT {
 	for _, v := range ct.Mask {
 		n += int64(v)
 	}
-	if n != sf.MaskVoxels || !equalInts(ct.PositiveIndexes, sf.PositiveIndexes) {
+	if n != sf.MaskVoxels || !slices.Equal(ct.PositiveIndexes, sf.PositiveIndexes) {
 		t.Fatalf("series %s: mask of %d voxels, positive slices %v; the fixture's: %d, %v",
 			sf.UID, n, ct.PositiveIndexes, sf.MaskVoxels, sf.PositiveIndexes)
 	}
@@ -220,18 +221,6 @@ func (e *env) maskedCT(t *testing.T, sf *seriesFixture) *format.CT {
 		t.Fatalf("series %s: %d nodules in the CT, fixture %d", sf.UID, len(ct.Nodules), len(sf.Nodules))
 	}
 	return ct
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // predictBatch is how many slices go through Predict at once, as segeval

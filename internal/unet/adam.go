@@ -3,6 +3,7 @@ package unet
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/ctseg/ctseg/internal/tensors"
 )
@@ -109,7 +110,7 @@ func (a *Adam) LoadStateDict(d tensors.Dict) error {
 	for _, p := range a.params {
 		for _, k := range []string{"exp_avg.", "exp_avg_sq."} {
 			t, ok := d[OptimizerPrefix+k+p.Name]
-			if !ok || t.DType != tensors.F32 || len(t.F32) != len(p.F32) || !sameShape(t.Shape, p.Shape) {
+			if !ok || t.DType != tensors.F32 || len(t.F32) != len(p.F32) || !slices.Equal(t.Shape, p.Shape) {
 				return fmt.Errorf("adam: state %q missing or not F32 %v", OptimizerPrefix+k+p.Name, p.Shape)
 			}
 		}

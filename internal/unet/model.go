@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 
 	"github.com/ctseg/ctseg/internal/tensors"
@@ -261,20 +262,8 @@ func checkEntry(e *Entry, d tensors.Dict) error {
 		}
 		return nil
 	}
-	if t.DType != tensors.F32 || len(t.F32) != len(e.F32) || !sameShape(t.Shape, e.Shape) {
+	if t.DType != tensors.F32 || len(t.F32) != len(e.F32) || !slices.Equal(t.Shape, e.Shape) {
 		return fmt.Errorf("unet: %q: want F32 %v, got %s %v", e.Name, e.Shape, t.DType, t.Shape)
 	}
 	return nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
